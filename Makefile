@@ -1,0 +1,40 @@
+# make demo / make test: each sets up .venv (pinned by requirements/constraints-<python>.txt) itself.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+CONSTRAINTS := $(wildcard requirements/constraints-$(PYVER).txt)
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo lint bench emulator constraints clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --python $(BIN)/python $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[dev]"
+	touch $@
+
+setup: $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(BIN)/python scripts/demo.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+emulator: setup
+	$(BIN)/python -m airflow_workflow_runs.emulator --scenario demo
+
+constraints: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version $(PYVER) --no-header --quiet \
+		-o requirements/constraints-$(PYVER).txt
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,104 @@
+"""Translate botocore errors into the model's errors, shared by the AWS services.
+
+botocore's own retry layer has already run when an error reaches us; what is left is classified
+so that throttling, 5xx and network trouble never end a wait, and the rest fails with a message
+a user can act on.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    IncompleteReadError,
+    NoAuthTokenError,
+    NoCredentialsError,
+    TokenRetrievalError,
+)
+from botocore.parsers import ResponseParserError
+
+from airflow_workflow_runs.model import (
+    AccessDenied,
+    RunNotFound,
+    ServiceError,
+    TransientServiceError,
+    WorkflowRunError,
+)
+
+NOT_FOUND_CODES = frozenset({"EntityNotFoundException", "ResourceNotFoundException", "NotFoundException"})
+ACCESS_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "MissingAuthenticationTokenException",
+        "UnauthorizedException",
+        "IncompleteSignature",
+        "IncompleteSignatureException",
+    }
+)
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceQuotaExceededException",
+        "InternalServiceException",
+        "InternalServerException",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "OperationTimeoutException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+def translate(error: Exception, what: str, not_found_hint: str = "") -> WorkflowRunError:
+    """Return the model error for a botocore exception raised while working on ``what``."""
+    if isinstance(error, ClientError):
+        return _from_client_error(error, what, not_found_hint)
+    if isinstance(error, (ConnectionError, HTTPClientError, IncompleteReadError, ResponseParserError)):
+        return TransientServiceError(f"{what}: the service could not be reached or answered "
+                                     f"garbled data ({type(error).__name__}: {error})")
+    if isinstance(error, (NoCredentialsError, NoAuthTokenError, TokenRetrievalError)):
+        return AccessDenied(f"{what}: no AWS credentials were found ({error}); set them in the connection")
+    if isinstance(error, BotoCoreError):
+        return ServiceError(f"{what}: {type(error).__name__}: {error}")
+    return ServiceError(f"{what}: {type(error).__name__}: {error}")
+
+
+def _from_client_error(error: ClientError, what: str, not_found_hint: str) -> WorkflowRunError:
+    body = error.response.get("Error", {})
+    meta = error.response.get("ResponseMetadata", {})
+    code = str(body.get("Code", ""))
+    message = str(body.get("Message", "") or "")
+    status = int(meta.get("HTTPStatusCode") or 0)
+    detail = f"{code or status}: {message}".rstrip(": ")
+    if code in NOT_FOUND_CODES or status == 404:
+        return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
+    if code in ACCESS_CODES or status in (401, 403):
+        return AccessDenied(
+            f"{what}: access denied ({detail}). Check the connection's credentials and that their "
+            "policy allows this call."
+        )
+    if code in TRANSIENT_CODES or status == 429 or status >= 500:
+        return TransientServiceError(
+            f"{what}: the service is throttling or failing ({detail}); will retry",
+            retry_after=_retry_after(meta.get("HTTPHeaders", {})),
+        )
+    return ServiceError(f"{what}: the service refused the request ({detail})")
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

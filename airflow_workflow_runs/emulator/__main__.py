@@ -1,0 +1,92 @@
+"""Command line: run the emulator as its own lightweight process until SIGTERM or SIGINT.
+
+On start it writes ``{"http_url", "https_url", "ca_bundle", "pid"}`` to
+``<state-dir>/emulator.json`` (atomically) and prints the same object as one JSON line on
+stdout, so a parent process can either read the pipe or poll for the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from .app import Emulator
+
+INFO_FILE = "emulator.json"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_workflow_runs.emulator",
+        description="Serve emulated cloud workflow-run APIs on 127.0.0.1 over HTTP and HTTPS.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="plain HTTP port (0 = any free port)")
+    parser.add_argument("--tls-port", type=int, default=0, help="HTTPS port (0 = any free port)")
+    parser.add_argument(
+        "--state-dir",
+        help="directory for the TLS cert/key and emulator.json (default: a new temp dir)",
+    )
+    parser.add_argument("--scenario", help="'demo' or a path to a scenario JSON file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            tls_port=args.tls_port,
+            state_dir=args.state_dir,
+            scenario=args.scenario,
+        ).start()
+    except (ValueError, OSError) as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    assert emulator.state_dir is not None
+    info_file = emulator.state_dir / INFO_FILE
+    try:
+        emulator.write_info(info_file)
+        print(json.dumps(emulator.info()), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        _remove_if_ours(info_file)
+    return 0
+
+
+def _remove_if_ours(info_file: Path) -> None:
+    """Delete emulator.json on exit unless another emulator has since claimed the directory."""
+    try:
+        if json.loads(info_file.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            info_file.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The service-independent control API under ``/_emulator/``.
+
+It lets a test in another process (or a shell with curl) do what the in-process Python API does:
+health, reset, faults, the request log and scenarios. Service set-up routes (workflows, runs)
+come from each service's ``control_routes`` and are mounted next to these by the dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .scenarios import resolve_scenario
+from .service import ControlError, ControlRequest, Route
+
+if TYPE_CHECKING:
+    from .dispatch import Dispatcher
+
+
+def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> list[Route]:
+    """Routes for health, info, reset, scenario, faults and the request log."""
+    store = dispatcher.store
+
+    def health(_: ControlRequest) -> Any:
+        return {"ok": True, "services": sorted(dispatcher.services)}
+
+    def reset(_: ControlRequest) -> Any:
+        dispatcher.reset()
+        return {"ok": True}
+
+    def scenario(call: ControlRequest) -> Any:
+        if not isinstance(call.body, dict | str):
+            raise ControlError(400, "send a scenario object or a built-in scenario name")
+        dispatcher.load_scenario(resolve_scenario(call.body, allow_files=False))
+        return {"ok": True}
+
+    def add_faults(call: ControlRequest) -> Any:
+        return {"faults": [f.to_dict() for f in dispatcher.add_faults(call.body)]}
+
+    def list_faults(_: ControlRequest) -> Any:
+        return {"faults": [f.to_dict() for f in store.faults.pending()]}
+
+    def clear_faults(_: ControlRequest) -> Any:
+        store.faults.clear()
+        return {"ok": True}
+
+    def list_requests(call: ControlRequest) -> Any:
+        q = call.request.query_value
+        return {"requests": store.log.entries(q("service"), q("operation"))}
+
+    def clear_requests(_: ControlRequest) -> Any:
+        store.log.clear()
+        return {"ok": True}
+
+    return [
+        Route("GET", "health", health),
+        Route("GET", "info", lambda _: info()),
+        Route("POST", "reset", reset),
+        Route("POST", "scenario", scenario),
+        Route("GET", "faults", list_faults),
+        Route("POST", "faults", add_faults),
+        Route("DELETE", "faults", clear_faults),
+        Route("GET", "requests", list_requests),
+        Route("DELETE", "requests", clear_requests),
+    ]

@@ -1,0 +1,12 @@
+"""The services an emulator serves, in the order the dispatcher asks them.
+
+To add a service: write a module with a :class:`~.service.Service` subclass and append the class
+here. Put services with narrow ``matches`` (a specific header) before broad path-based ones.
+"""
+
+from __future__ import annotations
+
+from .glue import GlueService
+from .service import Service
+
+BUILTIN_SERVICES: tuple[type[Service], ...] = (GlueService,)

@@ -1,0 +1,82 @@
+"""Scenarios: canned emulator state, built in (``demo``) or loaded from a JSON file.
+
+A scenario maps service names to that service's section, plus optional ``faults``::
+
+    {"glue": {"workflows": {"nightly": {"timeline": [...]}},
+              "runs": [{"workflow": "nightly", "run_id": "wr_...", "timeline": [...]}]},
+     "faults": [{"service": "glue", "operation": "GetWorkflowRun", "status": 500}]}
+
+The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs can use them):
+
+* Glue workflow ``demo_nightly_etl`` (:data:`DEMO_GLUE_WORKFLOW`): runs started through
+  StartWorkflowRun are RUNNING for 4 seconds, then COMPLETED.
+* Glue run :data:`DEMO_GLUE_RUN_ID` on that workflow, present from start-up: RUNNING (1 of 3
+  actions done) for 3 seconds after the emulator starts, then COMPLETED with all 3 succeeded.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+DEMO_GLUE_WORKFLOW = "demo_nightly_etl"
+DEMO_GLUE_RUN_ID = "wr_" + hashlib.sha256(b"airflow-workflow-runs demo glue run").hexdigest()
+
+DEMO: dict[str, Any] = {
+    "glue": {
+        "workflows": {
+            DEMO_GLUE_WORKFLOW: {"timeline": [{"status": "RUNNING", "seconds": 4}, {"status": "COMPLETED"}]}
+        },
+        "runs": [
+            {
+                "workflow": DEMO_GLUE_WORKFLOW,
+                "run_id": DEMO_GLUE_RUN_ID,
+                "run_properties": {"source": "demo"},
+                "timeline": [
+                    {
+                        "status": "RUNNING",
+                        "seconds": 3,
+                        "statistics": {
+                            "TotalActions": 3,
+                            "SucceededActions": 1,
+                            "RunningActions": 1,
+                            "WaitingActions": 1,
+                        },
+                    },
+                    {"status": "COMPLETED", "statistics": {"TotalActions": 3}},
+                ],
+            }
+        ],
+    }
+}
+
+BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {"demo": DEMO}
+
+
+def resolve_scenario(scenario: Any, *, allow_files: bool = True) -> dict[str, Any]:
+    """A scenario dict from a built-in name, a JSON file path or a dict (copied, not mutated)."""
+    if isinstance(scenario, dict):
+        return copy.deepcopy(scenario)
+    if isinstance(scenario, str | Path):
+        builtin = BUILTIN_SCENARIOS.get(str(scenario))
+        if builtin is not None:
+            return copy.deepcopy(builtin)
+        if not allow_files:
+            raise ValueError(f"unknown scenario {str(scenario)!r}; built-in: {sorted(BUILTIN_SCENARIOS)}")
+        path = Path(scenario)
+        if not path.is_file():
+            raise ValueError(
+                f"scenario {str(scenario)!r} is neither built in ({sorted(BUILTIN_SCENARIOS)}) "
+                "nor a JSON file"
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read scenario file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"scenario file {path} must hold a JSON object")
+        return data
+    raise ValueError(f"a scenario is a name, a path or an object, got {type(scenario).__name__}")

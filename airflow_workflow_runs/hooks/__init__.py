@@ -1,0 +1,1 @@
+"""Airflow hooks: one per service, each turning a Connection into a service client."""

@@ -1,0 +1,167 @@
+"""The generic hook: turns an Airflow Connection into a service client, and shares clients.
+
+A service hook implements :meth:`WorkflowRunHook.build_client` only. Triggers get their client
+from :meth:`WorkflowRunHook.aget_client`, which keeps one client per connection (and hook options)
+in the process: a triggerer holding thousands of waits on one connection builds one SDK client,
+not thousands. The cached client is rebuilt when the connection changes (checked every
+``CONNECTION_REFRESH_SECONDS``), so rotated credentials are picked up during long waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+from airflow_workflow_runs.clients.base import RunClient, RunRef
+from airflow_workflow_runs.model import WorkflowRun
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+ClientT = TypeVar("ClientT", bound=RunClient)
+
+CONNECTION_REFRESH_SECONDS = 300.0
+
+
+@dataclass
+class _CachedClient:
+    client: RunClient
+    fingerprint: str
+    checked_at: float
+
+
+_SHARED: dict[tuple[str, str | None, str], _CachedClient] = {}
+_LOCKS: dict[tuple[int, tuple[str, str | None, str]], asyncio.Lock] = {}
+
+
+class WorkflowRunHook(BaseHook, Generic[ClientT]):
+    """Base of the service hooks.
+
+    :param conn_id: the Airflow connection to use; ``None`` lets the SDK's default credential
+        chain decide (where the service has one).
+    :param client_options: JSON-serializable settings that refine the connection (for example
+        ``region_name``); they are stored in trigger kwargs, so never pass secrets here.
+    """
+
+    client_class: ClassVar[type[RunClient]]
+    conn_name_attr: ClassVar[str] = "conn_id"
+    default_conn_name: ClassVar[str]
+    conn_type: ClassVar[str]
+    hook_name: ClassVar[str]
+    #: ``missing_connection_ok``: whether an absent connection falls back to the SDK's defaults.
+    missing_connection_ok: ClassVar[bool] = False
+
+    def __init__(self, conn_id: str | None = None, **client_options: Any) -> None:
+        super().__init__()
+        self.conn_id = conn_id
+        self.client_options = {k: v for k, v in client_options.items() if v is not None}
+
+    @property
+    def client_service(self) -> str:
+        """The service name, known without building a client."""
+        return self.client_class.service
+
+    @abstractmethod
+    def build_client(self, conn: Connection | None) -> ClientT:
+        """Build the service client from a connection (``None``: no connection configured)."""
+
+    # -- synchronous use (workers) -------------------------------------------------------------
+
+    @cached_property
+    def client(self) -> ClientT:
+        return self.build_client(self._load_connection())
+
+    def get_run(self, ref: RunRef) -> WorkflowRun:
+        return self.client.get_run(ref)
+
+    def cancel_run(self, ref: RunRef) -> None:
+        self.client.cancel_run(ref)
+
+    def _load_connection(self) -> Connection | None:
+        if self.conn_id is None:
+            return None
+        try:
+            return self.get_connection(self.conn_id)
+        except AirflowNotFoundException:
+            if not self.missing_connection_ok:
+                raise
+            self.log.warning("Connection %r not found; using the SDK's default credentials.", self.conn_id)
+            return None
+
+    # -- asynchronous use (triggerer) ----------------------------------------------------------
+
+    async def aget_client(self) -> ClientT:
+        """The process-wide client for this connection and these options."""
+        key = (type(self).__qualname__, self.conn_id, json.dumps(self.client_options, sort_keys=True))
+        cached = _SHARED.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached.checked_at < CONNECTION_REFRESH_SECONDS:
+            return cached.client  # type: ignore[return-value]
+        # One lock per event loop: the triggerer has one, tests start several.
+        lock = _LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
+        async with lock:
+            cached = _SHARED.get(key)
+            if cached is not None and time.monotonic() - cached.checked_at < CONNECTION_REFRESH_SECONDS:
+                return cached.client  # type: ignore[return-value]
+            conn = await self._aload_connection()
+            fingerprint = connection_fingerprint(conn)
+            if cached is not None and cached.fingerprint == fingerprint:
+                cached.checked_at = time.monotonic()
+                return cached.client  # type: ignore[return-value]
+            client = await asyncio.to_thread(self.build_client, conn)
+            _SHARED[key] = _CachedClient(client, fingerprint, time.monotonic())
+            return client
+
+    async def _aload_connection(self) -> Connection | None:
+        if self.conn_id is None:
+            return None
+        try:
+            return await self.aget_connection(self.conn_id)
+        except AirflowNotFoundException:
+            if not self.missing_connection_ok:
+                raise
+            return None
+
+    async def aget_run(self, ref: RunRef) -> WorkflowRun:
+        return await (await self.aget_client()).aget_run(ref)
+
+    async def acancel_run(self, ref: RunRef) -> None:
+        await (await self.aget_client()).acancel_run(ref)
+
+    # -- serialization for triggers ------------------------------------------------------------
+
+    def serialize(self) -> dict[str, Any]:
+        """Keyword arguments that rebuild this hook: the conn id and options, never secrets."""
+        return {self.conn_name_attr: self.conn_id, **self.client_options}
+
+
+def connection_fingerprint(conn: Connection | None) -> str:
+    """A digest of everything in a connection, to notice changes without keeping a copy."""
+    if conn is None:
+        return ""
+    fields: Mapping[str, Any] = {
+        "conn_type": conn.conn_type,
+        "host": conn.host,
+        "login": conn.login,
+        "password": conn.password,
+        "schema": conn.schema,
+        "port": conn.port,
+        "extra": conn.extra,
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def clear_shared_clients() -> None:
+    """Forget every shared client (tests; a triggerer never needs this)."""
+    _SHARED.clear()
+    _LOCKS.clear()

@@ -1,0 +1,52 @@
+"""AWS Glue workflow runs on the amazon provider's ``aws`` connection.
+
+Credentials, role assumption, ``endpoint_url``, ``verify`` and ``config_kwargs`` come from the
+connection exactly as in ``AwsBaseHook``: the same connection Glue users already have configured.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow_workflow_runs.clients.glue import GlueRunClient
+from airflow_workflow_runs.hooks.base import WorkflowRunHook
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+
+class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
+    """Reads, starts and stops AWS Glue workflow runs.
+
+    :param aws_conn_id: an ``aws`` connection; when it does not exist, boto3's default credential
+        chain is used, as in the amazon provider.
+    :param region_name: overrides the connection's region.
+    """
+
+    client_class = GlueRunClient
+    conn_name_attr = "aws_conn_id"
+    default_conn_name = "aws_default"
+    conn_type = "aws"
+    hook_name = "AWS Glue workflow runs"
+    missing_connection_ok = True
+
+    def __init__(self, aws_conn_id: str | None = default_conn_name, region_name: str | None = None) -> None:
+        super().__init__(conn_id=aws_conn_id, region_name=region_name)
+
+    def build_client(self, conn: Connection | None) -> GlueRunClient:
+        from airflow.providers.amazon.aws.hooks.base_aws import SessionFactory
+        from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
+
+        wrapper = AwsConnectionWrapper(conn=conn, region_name=self.client_options.get("region_name"))
+        session = SessionFactory(
+            conn=wrapper, region_name=wrapper.region_name, config=wrapper.botocore_config
+        ).create_session()
+        boto_client = session.client(
+            "glue",
+            region_name=wrapper.region_name,
+            endpoint_url=wrapper.get_service_endpoint_url("glue"),
+            config=wrapper.botocore_config,
+            verify=wrapper.verify,
+        )
+        return GlueRunClient(boto_client)
+

@@ -1,0 +1,1 @@
+"""Operators that start a remote run and wait for it: one module per service."""

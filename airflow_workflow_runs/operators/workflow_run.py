@@ -1,0 +1,236 @@
+"""The generic start-and-wait operator.
+
+A service subclass says how to start a run (and, where the service can find it again, how to find
+a run an earlier try started). Here, once: the new run's ref is pushed to XCom before any wait;
+a retry reattaches to the run the previous try left running instead of starting a second one; the
+wait runs in the worker or deferred; killing the task cancels the remote run where the API can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from airflow.sdk import BaseOperator, conf
+
+from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.model import (
+    OperationNotSupported,
+    RunNotFound,
+    TransientServiceError,
+    WorkflowRun,
+    WorkflowRunError,
+    describe_ref,
+)
+from airflow_workflow_runs.outcome import WorkflowRunFailed, finish
+from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_workflow_runs.hooks.base import WorkflowRunHook
+
+T = TypeVar("T")
+
+#: How long "not found" right after a start counts as the service catching up.
+NOT_FOUND_GRACE_SECONDS = 120.0
+#: Transient errors tolerated in a row while looking for an earlier try's run.
+LOOKUP_ATTEMPTS = 5
+
+
+class WorkflowRunTimeout(WorkflowRunFailed):
+    """The run was still going when ``wait_timeout`` passed; it is left running."""
+
+
+class WorkflowRunOperator(BaseOperator):
+    """Base of the service start-and-wait operators; not used directly in DAGs.
+
+    :param wait_for_completion: wait for the run to end; when False the task returns the run id
+        as soon as the run is started.
+    :param poll_interval: seconds between polls while waiting.
+    :param wait_timeout: give up waiting after this long (seconds or timedelta), leaving the run
+        running; None waits until the task's ``execution_timeout``.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    :param cancel_on_kill: cancel the remote run when the task is killed (where the API can).
+    :param reattach_on_retry: on a retry, follow the run an earlier try started if it is still
+        running instead of starting another one.
+    """
+
+    hook_class_path: ClassVar[str]
+    ui_color = "#d6ecfa"
+
+    def __init__(
+        self,
+        *,
+        wait_for_completion: bool = True,
+        poll_interval: float = 30.0,
+        wait_timeout: float | timedelta | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        cancel_on_kill: bool = True,
+        reattach_on_retry: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.wait_for_completion = wait_for_completion
+        self.poll_interval = float(poll_interval)
+        if isinstance(wait_timeout, timedelta):
+            wait_timeout = wait_timeout.total_seconds()
+        self.wait_timeout = wait_timeout
+        self.deferrable = deferrable
+        self.cancel_on_kill = cancel_on_kill
+        self.reattach_on_retry = reattach_on_retry
+        self._started_ref: dict[str, str] | None = None
+
+    # -- what a service subclass provides -----------------------------------------------------
+
+    def hook_kwargs(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def start_run(self, hook: WorkflowRunHook, run_key: str) -> dict[str, str]:
+        """Start the remote run, tagged with ``run_key`` where the service can store it."""
+        raise NotImplementedError
+
+    def find_run_to_reattach(
+        self, hook: WorkflowRunHook, run_key: str, context: Context
+    ) -> WorkflowRun | None:
+        """An unfinished run an earlier try started (found by ``run_key``), or None."""
+        return None
+
+    # -- the generic flow -----------------------------------------------------------------------
+
+    @cached_property
+    def hook(self) -> WorkflowRunHook:
+        return load_hook_class(self.hook_class_path)(**self.hook_kwargs())
+
+    def execute(self, context: Context) -> Any:
+        hook = self.hook
+        key = run_key(context)
+        ref = self._reattach(hook, key, context)
+        if ref is None:
+            # One attempt (the SDK has retried already): if it fails ambiguously, the task's retry
+            # finds the run by its key instead of starting a duplicate.
+            try:
+                ref = self.start_run(hook, key)
+            except WorkflowRunError as error:
+                raise WorkflowRunFailed(f"Starting the run failed: {error}") from None
+            self.log.info("Started %s", describe_ref(hook.client_service, ref))
+        self._started_ref = ref
+        run_id = ref[hook.client.ref_fields[-1]]
+        context["ti"].xcom_push(key="run_ref", value=ref)
+        context["ti"].xcom_push(key="run_id", value=run_id)
+        WorkflowRunLink.persist(context, hook.client.console_url(ref))
+        if not self.wait_for_completion:
+            return run_id
+        deadline = time.time() + self.wait_timeout if self.wait_timeout is not None else None
+        if self.deferrable:
+            run = self._poll(ref, grace_until=time.time() + NOT_FOUND_GRACE_SECONDS)
+            if run is not None and run.is_terminal:
+                return finish(run)
+            self.defer(
+                trigger=WorkflowRunTrigger(
+                    hook_class=self.hook_class_path,
+                    hook_kwargs=hook.serialize(),
+                    ref=ref,
+                    poll_interval=self.poll_interval,
+                    deadline=deadline,
+                    cancel_on_kill=self.cancel_on_kill,
+                    not_found_grace_until=time.time() + NOT_FOUND_GRACE_SECONDS,
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.wait_timeout) if self.wait_timeout is not None else None,
+            )
+        return self._wait(ref, deadline)
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
+        status = event.get("status")
+        if status == "terminal":
+            return finish(WorkflowRun.from_dict(event["run"]))
+        if status == "timeout":
+            raise WorkflowRunTimeout(f"Gave up waiting after {self.wait_timeout}s: {event.get('message')}")
+        raise WorkflowRunFailed(str(event.get("message") or event))
+
+    def on_kill(self) -> None:
+        ref = self._started_ref
+        if ref is None or not self.cancel_on_kill:
+            return
+        what = describe_ref(self.hook.client_service, ref)
+        try:
+            self.hook.cancel_run(ref)
+            self.log.info("Asked the service to cancel %s", what)
+        except OperationNotSupported as error:
+            self.log.warning("Task killed; %s. The run goes on.", error)
+        except WorkflowRunError as error:
+            self.log.warning("Task killed, but cancelling %s failed: %s", what, error)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _reattach(self, hook: WorkflowRunHook, key: str, context: Context) -> dict[str, str] | None:
+        if not self.reattach_on_retry or context["ti"].try_number <= 1:
+            return None
+        run = self._with_retries(
+            lambda: self.find_run_to_reattach(hook, key, context), "looking for the run of an earlier try"
+        )
+        if run is None:
+            return None
+        self.log.info("Reattaching to %s, started by an earlier try of this task", run.describe())
+        return dict(run.ref)
+
+    def _wait(self, ref: Mapping[str, str], deadline: float | None) -> Any:
+        grace_until = time.time() + NOT_FOUND_GRACE_SECONDS
+        while True:
+            run = self._poll(ref, grace_until)
+            if run is not None and run.is_terminal:
+                return finish(run)
+            if deadline is not None and time.time() >= deadline:
+                raise WorkflowRunTimeout(
+                    f"Gave up waiting after {self.wait_timeout}s: "
+                    f"{describe_ref(self.hook.client_service, ref)} is still running"
+                )
+            sleep = self.poll_interval
+            if deadline is not None:
+                sleep = min(sleep, max(deadline - time.time(), 0.0))
+            time.sleep(sleep)
+
+    def _poll(self, ref: Mapping[str, str], grace_until: float) -> WorkflowRun | None:
+        """One request; ``None`` when the answer is "ask again later"."""
+        try:
+            run = self.hook.get_run(ref)
+        except TransientServiceError as error:
+            self.log.warning("%s; will poll again", error)
+            return None
+        except RunNotFound as error:
+            if time.time() < grace_until:
+                self.log.info("%s; the run was just started, polling again", error)
+                return None
+            raise WorkflowRunFailed(str(error)) from None
+        except WorkflowRunError as error:
+            raise WorkflowRunFailed(str(error)) from None
+        self.log.info("%s", run.describe())
+        return run
+
+    def _with_retries(self, call: Callable[[], T], doing: str) -> T:
+        """Run a call, retrying transient errors a few times with backoff."""
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                return call()
+            except TransientServiceError as error:
+                if attempt == LOOKUP_ATTEMPTS:
+                    raise WorkflowRunFailed(f"{doing}: {error} (gave up after {attempt} attempts)") from None
+                delay = max(error.retry_after or 0.0, min(2.0**attempt, 60.0))
+                self.log.warning("%s: %s; retrying in %.0fs", doing, error, delay)
+                time.sleep(delay)
+            except WorkflowRunError as error:
+                raise WorkflowRunFailed(f"{doing}: {error}") from None
+        raise AssertionError("unreachable")
+
+
+def run_key(context: Context) -> str:
+    """A stable tag for the task instance (all tries share it), to find the run it started."""
+    ti = context["ti"]
+    identity = f"{ti.dag_id}|{ti.task_id}|{ti.run_id}|{ti.map_index}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]

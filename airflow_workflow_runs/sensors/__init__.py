@@ -1,0 +1,1 @@
+"""Sensors: one module per service, thin classes over the generic sensor."""

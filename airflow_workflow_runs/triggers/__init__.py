@@ -1,0 +1,1 @@
+"""Deferrable triggers; one generic trigger serves every service."""

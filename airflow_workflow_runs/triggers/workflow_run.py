@@ -1,0 +1,153 @@
+"""The one deferrable trigger: polls any service's run until it is terminal or the deadline passes.
+
+Its kwargs hold the hook's class path, the hook's non-secret kwargs, the run's identifiers and
+timing; they are stored in the metadata DB and rebuild the trigger after a triggerer restart.
+Transient errors are retried with backoff here and never become an outcome. One poll costs one
+request: the SDK client is shared per connection by the hook (see ``WorkflowRunHook.aget_client``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.model import (
+    RunNotFound,
+    TransientServiceError,
+    WorkflowRunError,
+    describe_ref,
+)
+from airflow_workflow_runs.registry import load_hook_class
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class WorkflowRunTrigger(BaseTrigger):
+    """Wait for one remote run to reach a terminal status.
+
+    :param hook_class: dotted path of a :class:`WorkflowRunHook` subclass.
+    :param hook_kwargs: what rebuilds the hook (``hook.serialize()``): conn id and options only.
+    :param ref: the run's identifiers in its service.
+    :param poll_interval: seconds between polls.
+    :param deadline: epoch seconds after which the wait ends with a ``timeout`` event.
+    :param cancel_on_kill: cancel the remote run when a user kills the deferred task. Operators
+        that started the run set it; sensors never do (the run is someone else's).
+    :param not_found_grace_until: epoch seconds until which "not found" counts as transient
+        (a run just started may not be readable at once).
+    """
+
+    def __init__(
+        self,
+        *,
+        hook_class: str,
+        hook_kwargs: Mapping[str, Any],
+        ref: Mapping[str, str],
+        poll_interval: float = 60.0,
+        deadline: float | None = None,
+        cancel_on_kill: bool = False,
+        not_found_grace_until: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.hook_class = hook_class
+        self.hook_kwargs = dict(hook_kwargs)
+        self.ref = dict(ref)
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.cancel_on_kill = cancel_on_kill
+        self.not_found_grace_until = not_found_grace_until
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "hook_class": self.hook_class,
+                "hook_kwargs": self.hook_kwargs,
+                "ref": self.ref,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "cancel_on_kill": self.cancel_on_kill,
+                "not_found_grace_until": self.not_found_grace_until,
+            },
+        )
+
+    def _hook(self) -> WorkflowRunHook:
+        return load_hook_class(self.hook_class)(**self.hook_kwargs)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        service = hook.client_service
+        what = describe_ref(service, self.ref)
+        failures = 0
+        last_status: str | None = None
+        while True:
+            if self.deadline is not None and time.time() >= self.deadline:
+                yield TriggerEvent(
+                    {
+                        "status": "timeout",
+                        "ref": self.ref,
+                        "last_status": last_status,
+                        "message": f"{what} was still {last_status or 'not readable'} at the deadline",
+                    }
+                )
+                return
+            try:
+                run = await hook.aget_run(self.ref)
+            except TransientServiceError as error:
+                failures += 1
+                delay = self._backoff(failures, error.retry_after)
+                self.log.warning("%s (attempt %d); next try in %.1fs", error, failures, delay)
+                await self._sleep(delay)
+                continue
+            except RunNotFound as error:
+                if self.not_found_grace_until is not None and time.time() < self.not_found_grace_until:
+                    failures += 1
+                    self.log.info("%s; the run was just started, trying again", error)
+                    await self._sleep(self._backoff(failures, None))
+                    continue
+                yield _error_event(error)
+                return
+            except WorkflowRunError as error:
+                yield _error_event(error)
+                return
+            failures = 0
+            if run.is_terminal:
+                yield TriggerEvent({"status": "terminal", "run": run.to_dict()})
+                return
+            if run.raw_status != last_status:
+                self.log.info("%s", run.describe())
+                last_status = run.raw_status
+            await self._sleep(self.poll_interval)
+
+    def _backoff(self, failures: int, retry_after: float | None) -> float:
+        """Exponential backoff from the poll interval, with jitter, never sooner than asked."""
+        base = min(max(self.poll_interval, 1.0) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+        delay = base * random.uniform(0.8, 1.2)
+        return max(delay, retry_after or 0.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at the deadline so a timeout is reported on time."""
+        if self.deadline is not None:
+            seconds = min(seconds, max(self.deadline - time.time(), 0.0))
+        await asyncio.sleep(seconds)
+
+    async def on_kill(self) -> None:
+        """A user killed the deferred task: cancel the remote run if this wait started it."""
+        if not self.cancel_on_kill:
+            return
+        hook = self._hook()
+        what = describe_ref(hook.client_service, self.ref)
+        try:
+            await hook.acancel_run(self.ref)
+            self.log.info("Asked the service to cancel %s", what)
+        except WorkflowRunError as error:
+            self.log.warning("Could not cancel %s: %s", what, error)
+
+
+def _error_event(error: WorkflowRunError) -> TriggerEvent:
+    return TriggerEvent({"status": "error", "error_type": type(error).__name__, "message": str(error)})

@@ -1,0 +1,86 @@
+"""GlueRunWorkflowOperator pieces that a DAG run cannot show: being killed, and not waiting."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
+from airflow_workflow_runs.outcome import WorkflowRunFailed
+
+
+class StandInTaskInstance:
+    """The few task-instance attributes the operator reads, with XComs kept in a dict."""
+
+    dag_id, task_id, run_id, map_index = "dag", "run", "manual__1", -1
+
+    def __init__(self, try_number: int = 1) -> None:
+        self.try_number = try_number
+        self.xcoms: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[key] = value
+
+
+def test_killing_the_task_stops_the_run_it_started(emu, glue_conn):
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
+    op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.1)
+    ti = StandInTaskInstance()
+    outcome: list[BaseException] = []
+
+    def execute() -> None:
+        try:
+            op.execute({"ti": ti})
+        except BaseException as error:  # the wait ends when the stopped run reaches STOPPED
+            outcome.append(error)
+
+    worker = threading.Thread(target=execute)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while "run_id" not in ti.xcoms and time.monotonic() < deadline:
+        time.sleep(0.05)
+    op.on_kill()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert emu.glue.run("etl", ti.xcoms["run_id"])["stop_requested"] is True
+    assert isinstance(outcome[0], WorkflowRunFailed) and "STOPPED" in str(outcome[0])
+
+
+def test_cancel_on_kill_false_leaves_the_run_alone(emu, glue_conn):
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
+    op = GlueRunWorkflowOperator(
+        task_id="run", workflow_name="etl", aws_conn_id=glue_conn, wait_for_completion=False,
+        cancel_on_kill=False,
+    )
+    ti = StandInTaskInstance()
+    op.execute({"ti": ti})
+    op.on_kill()
+    assert emu.glue.run("etl", ti.xcoms["run_id"])["stop_requested"] is False
+
+
+def test_without_waiting_the_run_id_is_returned_at_once(emu, glue_conn):
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
+    op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn,
+                                 wait_for_completion=False)
+    ti = StandInTaskInstance()
+    run_id = op.execute({"ti": ti})
+    assert run_id.startswith("wr_") and ti.xcoms["run_id"] == run_id
+    assert [r["operation"] for r in emu.requests(service="glue")] == ["StartWorkflowRun"]
+
+
+def test_wait_timeout_gives_up_and_leaves_the_run_running(emu, glue_conn):
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
+    op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn,
+                                 poll_interval=0.1, wait_timeout=0.5)
+    ti = StandInTaskInstance()
+    with pytest.raises(WorkflowRunFailed, match="Gave up waiting after 0.5s"):
+        op.execute({"ti": ti})
+    assert emu.glue.run("etl", ti.xcoms["run_id"])["stop_requested"] is False
+
+
+def test_unknown_workflow_fails_the_start_clearly(emu, glue_conn):
+    op = GlueRunWorkflowOperator(task_id="run", workflow_name="nope", aws_conn_id=glue_conn)
+    with pytest.raises(WorkflowRunFailed, match="Starting the run failed.*'nope'.*not found"):
+        op.execute({"ti": StandInTaskInstance()})

@@ -1,0 +1,30 @@
+"""DAG files import our sensors and operators at every parse: that must not import a cloud SDK."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws.hooks")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "airflow_workflow_runs.sensors.glue",
+        "airflow_workflow_runs.operators.glue",
+        "airflow_workflow_runs.triggers.workflow_run",
+        "airflow_workflow_runs.links.glue",
+        "airflow_workflow_runs.get_provider_info",
+    ],
+)
+def test_importing_does_not_import_a_cloud_sdk(module):
+    code = (
+        f"import sys, {module}\n"
+        f"loaded = sorted(m for m in sys.modules if m.startswith({SDK_MODULES!r}))\n"
+        "print(','.join(loaded))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == ""

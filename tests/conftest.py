@@ -6,8 +6,6 @@ module imports Airflow. Tests drive the real SDK clients over real HTTPS against
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -34,9 +32,8 @@ for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "AWS_"))]:
 
 from airflow_workflow_runs.emulator import Emulator  # noqa: E402  (after the environment is set)
 from airflow_workflow_runs.hooks.base import clear_shared_clients  # noqa: E402
+from tests.helpers import GLUE_CONN_ID, aws_connection  # noqa: E402
 
-GLUE_CONN_ID = "aws_emulator"
-REGION = "eu-west-1"
 
 
 @pytest.fixture(scope="session")
@@ -53,25 +50,6 @@ def emu(_emulator: Emulator) -> Iterator[Emulator]:
     yield _emulator
     _emulator.reset()
     clear_shared_clients()
-
-
-def aws_connection(emulator: Emulator, **extra: Any) -> str:
-    """An ``aws`` connection to the emulator, as JSON for an ``AIRFLOW_CONN_*`` variable."""
-    return json.dumps(
-        {
-            "conn_type": "aws",
-            "login": "AKIDEMULATOR",
-            "password": "emulator-secret-never-logged",
-            "extra": {
-                "region_name": REGION,
-                "endpoint_url": emulator.https_url,
-                "verify": emulator.ca_bundle,
-                # Fail over to our own retry logic quickly: botocore retries once.
-                "config_kwargs": {"retries": {"mode": "standard", "max_attempts": 2}},
-                **extra,
-            },
-        }
-    )
 
 
 @pytest.fixture
@@ -113,4 +91,3 @@ def dag_id(request: pytest.FixtureRequest) -> str:
     return f"t{next(_counter)}_{request.node.name[:60]}".replace("[", "_").replace("]", "")
 
 
-START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)

@@ -26,7 +26,7 @@ def glue(emu):
         verify=emu.ca_bundle,
         aws_access_key_id="AKIDEMULATOR",
         aws_secret_access_key="emulator-secret",
-        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
     return GlueRunClient(boto_client)
 

@@ -10,7 +10,7 @@ from airflow.sdk import DAG
 from airflow_workflow_runs.links.workflow_run import CONSOLE_URL_XCOM_KEY
 from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
-from tests.conftest import START
+from tests.helpers import START
 
 MODES = {
     "poke": {"mode": "poke"},
@@ -114,7 +114,8 @@ def test_operator_starts_pushes_the_run_id_first_and_waits(emu, glue_conn, run_d
 
 
 def test_operator_retry_reattaches_to_the_run_it_started(emu, glue_conn, run_dag, dag_id):
-    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING", "seconds": 1}, {"status": "COMPLETED"}])
+    # Observations, not seconds: the run is still RUNNING when the retry looks for it.
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING", "polls": 3}, {"status": "COMPLETED"}])
     # The first try starts the run, then loses access while polling: the try fails.
     emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 1, "status": 400,
                    "error_type": "AccessDeniedException"})

@@ -130,7 +130,7 @@ def test_waits_on_one_connection_share_one_sdk_client(emu, glue_conn):
 
 def test_a_changed_connection_gets_a_new_client(emu, glue_conn, monkeypatch):
     from airflow_workflow_runs.hooks import base
-    from tests.conftest import aws_connection
+    from tests.helpers import aws_connection
 
     hook = GlueWorkflowRunHook(aws_conn_id=glue_conn)
     first = asyncio.run(hook.aget_client())

@@ -17,6 +17,7 @@ from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     RunState,
     ServiceError,
+    TransientServiceError,
     WorkflowRun,
     describe_ref,
 )
@@ -83,7 +84,11 @@ class GlueRunClient(RunClient):
             )
         except Exception as error:
             raise self._translate(error, ref) from None
-        return self.parse_run(response["Run"])
+        raw = response.get("Run")
+        if not isinstance(raw, dict) or "Status" not in raw:
+            # botocore returns what it could parse of a cut-off body instead of raising.
+            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run in it")
+        return self.parse_run(raw)
 
     def iter_runs(self, workflow_name: str, page_size: int = 100) -> Iterator[WorkflowRun]:
         """Runs of a workflow, newest first, one GetWorkflowRuns page per ``page_size`` runs."""

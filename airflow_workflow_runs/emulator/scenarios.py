@@ -11,7 +11,8 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
 * Glue workflow ``demo_nightly_etl`` (:data:`DEMO_GLUE_WORKFLOW`): runs started through
   StartWorkflowRun are RUNNING for 4 seconds, then COMPLETED.
 * Glue run :data:`DEMO_GLUE_RUN_ID` on that workflow, present from start-up: RUNNING (1 of 3
-  actions done) for 3 seconds after the emulator starts, then COMPLETED with all 3 succeeded.
+  actions done) for its first 4 observations (whenever a DAG gets to it), then COMPLETED with
+  all 3 succeeded.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ DEMO: dict[str, Any] = {
                 "timeline": [
                     {
                         "status": "RUNNING",
-                        "seconds": 3,
+                        "polls": 4,
                         "statistics": {
                             "TotalActions": 3,
                             "SucceededActions": 1,

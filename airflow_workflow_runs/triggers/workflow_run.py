@@ -126,7 +126,7 @@ class WorkflowRunTrigger(BaseTrigger):
 
     def _backoff(self, failures: int, retry_after: float | None) -> float:
         """Exponential backoff from the poll interval, with jitter, never sooner than asked."""
-        base = min(max(self.poll_interval, 1.0) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+        base = min(max(self.poll_interval, 0.01) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
         delay = base * random.uniform(0.8, 1.2)
         return max(delay, retry_after or 0.0)
 

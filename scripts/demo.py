@@ -22,9 +22,17 @@ def main() -> int:
     shutil.rmtree(STATE, ignore_errors=True)
     (STATE / "airflow").mkdir(parents=True)
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "airflow_workflow_runs.emulator", "--state-dir", str(STATE / "emulator"),
-         "--scenario", "demo"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "airflow_workflow_runs.emulator",
+            "--state-dir",
+            str(STATE / "emulator"),
+            "--scenario",
+            "demo",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert emulator.stdout is not None

@@ -35,7 +35,6 @@ from airflow_workflow_runs.hooks.base import clear_shared_clients  # noqa: E402
 from tests.helpers import GLUE_CONN_ID, aws_connection  # noqa: E402
 
 
-
 @pytest.fixture(scope="session")
 def _emulator() -> Iterator[Emulator]:
     with Emulator(state_dir=str(_HOME / "emulator")) as emulator:
@@ -89,5 +88,3 @@ _counter = iter(range(1_000_000))
 def dag_id(request: pytest.FixtureRequest) -> str:
     """A DAG id unique in the session (dag.test() keeps history in the shared DB)."""
     return f"t{next(_counter)}_{request.node.name[:60]}".replace("[", "_").replace("]", "")
-
-

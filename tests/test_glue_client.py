@@ -153,8 +153,13 @@ def test_throttling_5xx_and_garbled_answers_are_transient(emu, glue, fault):
 def test_retry_after_is_carried_to_the_caller(emu, glue):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
     emu.add_fault(
-        {"service": "glue", "operation": "GetWorkflowRun", "status": 400,
-         "error_type": "ThrottlingException", "retry_after": 7}
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "status": 400,
+            "error_type": "ThrottlingException",
+            "retry_after": 7,
+        }
     )
     with pytest.raises(TransientServiceError) as raised:
         glue.get_run({"workflow_name": "etl", "run_id": run_id})
@@ -163,8 +168,14 @@ def test_retry_after_is_carried_to_the_caller(emu, glue):
 
 def test_access_denied_says_what_to_check_and_hides_the_secret(emu, glue):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
-    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "status": 400,
-                   "error_type": "AccessDeniedException"})
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "status": 400,
+            "error_type": "AccessDeniedException",
+        }
+    )
     with pytest.raises(AccessDenied, match="credentials") as raised:
         glue.get_run({"workflow_name": "etl", "run_id": run_id})
     assert "emulator-secret" not in str(raised.value)
@@ -182,7 +193,9 @@ def test_find_running_run_pages_through_runs_by_key(emu, glue):
     for index in range(5):
         emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}], started_on=1_700_000_000 + index)
     wanted = emu.glue.add_run(
-        "etl", timeline=[{"status": "RUNNING"}], started_on=1_600_000_000,
+        "etl",
+        timeline=[{"status": "RUNNING"}],
+        started_on=1_600_000_000,
         run_properties={"airflow_run_key": "k1"},
     )
     runs = list(glue.iter_runs("etl", page_size=2))

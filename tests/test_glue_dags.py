@@ -23,8 +23,13 @@ def three_sensors(dag_id: str, conn_id: str, run_id: str, **kwargs) -> DAG:
     with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
         for name, mode in MODES.items():
             GlueWorkflowRunSensor(
-                task_id=name, workflow_name="etl", run_id=run_id, aws_conn_id=conn_id,
-                poke_interval=0.2, **mode, **kwargs,
+                task_id=name,
+                workflow_name="etl",
+                run_id=run_id,
+                aws_conn_id=conn_id,
+                poke_interval=0.2,
+                **mode,
+                **kwargs,
             )
     return dag
 
@@ -39,9 +44,7 @@ def xcom(dag_run, task_id: str, key: str = "return_value"):
 
     with create_session() as session:
         row = session.scalars(
-            XComModel.get_many(
-                run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key
-            )
+            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
         ).first()
         return XComModel.deserialize_value(row) if row is not None else None
 
@@ -89,8 +92,11 @@ def test_templated_ids_are_rendered(emu, glue_conn, run_dag, dag_id):
     emu.glue.add_run("etl_2026", run_id="wr_templated", timeline=[{"status": "COMPLETED"}])
     with DAG(dag_id, schedule=None, start_date=START, params={"wf": "etl_2026"}) as dag:
         GlueWorkflowRunSensor(
-            task_id="wait", workflow_name="{{ params.wf }}", run_id="{{ 'wr_' ~ 'templated' }}",
-            aws_conn_id=glue_conn, poke_interval=0.2,
+            task_id="wait",
+            workflow_name="{{ params.wf }}",
+            run_id="{{ 'wr_' ~ 'templated' }}",
+            aws_conn_id=glue_conn,
+            poke_interval=0.2,
         )
     assert states(run_dag(dag)) == {"wait": "success"}
 
@@ -100,8 +106,12 @@ def test_operator_starts_pushes_the_run_id_first_and_waits(emu, glue_conn, run_d
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING", "seconds": 0.5}, {"status": "COMPLETED"}])
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         GlueRunWorkflowOperator(
-            task_id="run", workflow_name="etl", run_properties={"airflow_run": "{{ run_id }}"},
-            aws_conn_id=glue_conn, poll_interval=0.2, deferrable=deferrable,
+            task_id="run",
+            workflow_name="etl",
+            run_properties={"airflow_run": "{{ run_id }}"},
+            aws_conn_id=glue_conn,
+            poll_interval=0.2,
+            deferrable=deferrable,
         )
     dag_run = run_dag(dag)
     assert states(dag_run) == {"run": "success"}
@@ -117,12 +127,23 @@ def test_operator_retry_reattaches_to_the_run_it_started(emu, glue_conn, run_dag
     # Observations, not seconds: the run is still RUNNING when the retry looks for it.
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING", "polls": 3}, {"status": "COMPLETED"}])
     # The first try starts the run, then loses access while polling: the try fails.
-    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 1, "status": 400,
-                   "error_type": "AccessDeniedException"})
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "count": 1,
+            "status": 400,
+            "error_type": "AccessDeniedException",
+        }
+    )
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         GlueRunWorkflowOperator(
-            task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.2,
-            retries=1, retry_delay=datetime.timedelta(seconds=0),
+            task_id="run",
+            workflow_name="etl",
+            aws_conn_id=glue_conn,
+            poll_interval=0.2,
+            retries=1,
+            retry_delay=datetime.timedelta(seconds=0),
         )
     dag_run = run_dag(dag)
     (ti,) = dag_run.get_task_instances()

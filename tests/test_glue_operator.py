@@ -51,7 +51,10 @@ def test_killing_the_task_stops_the_run_it_started(emu, glue_conn):
 def test_cancel_on_kill_false_leaves_the_run_alone(emu, glue_conn):
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
     op = GlueRunWorkflowOperator(
-        task_id="run", workflow_name="etl", aws_conn_id=glue_conn, wait_for_completion=False,
+        task_id="run",
+        workflow_name="etl",
+        aws_conn_id=glue_conn,
+        wait_for_completion=False,
         cancel_on_kill=False,
     )
     ti = StandInTaskInstance()
@@ -62,8 +65,7 @@ def test_cancel_on_kill_false_leaves_the_run_alone(emu, glue_conn):
 
 def test_without_waiting_the_run_id_is_returned_at_once(emu, glue_conn):
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
-    op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn,
-                                 wait_for_completion=False)
+    op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn, wait_for_completion=False)
     ti = StandInTaskInstance()
     run_id = op.execute({"ti": ti})
     assert run_id.startswith("wr_") and ti.xcoms["run_id"] == run_id
@@ -72,15 +74,16 @@ def test_without_waiting_the_run_id_is_returned_at_once(emu, glue_conn):
 
 def test_wait_timeout_gives_up_and_leaves_the_run_running(emu, glue_conn):
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
-    op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn,
-                                 poll_interval=0.1, wait_timeout=0.5)
+    op = GlueRunWorkflowOperator(
+        task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.1, wait_timeout=0.5
+    )
     ti = StandInTaskInstance()
-    with pytest.raises(WorkflowRunFailed, match="Gave up waiting after 0.5s"):
+    with pytest.raises(WorkflowRunFailed, match=r"Gave up waiting after 0\.5s"):
         op.execute({"ti": ti})
     assert emu.glue.run("etl", ti.xcoms["run_id"])["stop_requested"] is False
 
 
 def test_unknown_workflow_fails_the_start_clearly(emu, glue_conn):
     op = GlueRunWorkflowOperator(task_id="run", workflow_name="nope", aws_conn_id=glue_conn)
-    with pytest.raises(WorkflowRunFailed, match="Starting the run failed.*'nope'.*not found"):
+    with pytest.raises(WorkflowRunFailed, match=r"Starting the run failed.*'nope'.*not found"):
         op.execute({"ti": StandInTaskInstance()})

@@ -55,8 +55,15 @@ def test_a_run_that_did_not_succeed_fails_with_id_status_error_and_console(emu, 
 
 def test_throttling_and_5xx_only_delay_the_next_poke(emu, glue_conn):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
-    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 2, "status": 400,
-                   "error_type": "ThrottlingException"})
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "count": 2,
+            "status": 400,
+            "error_type": "ThrottlingException",
+        }
+    )
     task = sensor(glue_conn, run_id)
     assert task.poke({}) is False  # botocore retried once, then we wait for the next poke
     emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 2, "status": 500})
@@ -93,16 +100,15 @@ def test_deferred_timeout_with_soft_fail_skips():
     """The conversion BaseSensorOperator applies when resuming a deferred sensor."""
     task = sensor("unused", "wr_1", timeout=5, soft_fail=True)
     with pytest.raises(AirflowSkipException):
-        task.resume_execution(
-            "execute_complete", {"event": {"status": "timeout", "message": "late"}}, context={}
-        )
+        task.resume_execution("execute_complete", {"event": {"status": "timeout", "message": "late"}}, context={})
 
 
 def test_deferred_error_event_fails_with_its_message():
     task = sensor("unused", "wr_1")
     with pytest.raises(WatchedRunFailed, match="was not found"):
-        task.execute_complete({}, {"status": "error", "error_type": "RunNotFound",
-                                   "message": "glue run (...) was not found"})
+        task.execute_complete(
+            {}, {"status": "error", "error_type": "RunNotFound", "message": "glue run (...) was not found"}
+        )
 
 
 def test_sensor_defaults_follow_the_default_deferrable_setting(monkeypatch):
@@ -111,7 +117,12 @@ def test_sensor_defaults_follow_the_default_deferrable_setting(monkeypatch):
 
 
 def test_templated_fields():
-    assert set(GlueWorkflowRunSensor.template_fields) == {"workflow_name", "run_id", "aws_conn_id", "region_name"}
+    assert set(GlueWorkflowRunSensor.template_fields) == {
+        "workflow_name",
+        "run_id",
+        "aws_conn_id",
+        "region_name",
+    }
 
 
 def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, glue_conn):

@@ -21,7 +21,9 @@ def test_provider_info_validates_against_airflows_schema():
 
 
 def test_entry_point_points_at_get_provider_info():
-    (entry,) = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_workflow_runs")]
+    (entry,) = [
+        ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_workflow_runs")
+    ]
     assert entry.load() is get_provider_info
 
 
@@ -50,6 +52,9 @@ def test_every_listed_module_and_class_imports():
 def test_airflow_providers_cli_lists_it(command, expected):
     result = subprocess.run(
         [sys.executable, "-m", "airflow", "providers", command, "--output", "plain"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert expected in result.stdout

@@ -6,8 +6,6 @@ import asyncio
 import time
 from importlib import import_module
 
-import pytest
-
 from airflow_workflow_runs.hooks.glue import GlueWorkflowRunHook
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 
@@ -34,8 +32,9 @@ def first_event(trig: WorkflowRunTrigger, timeout: float = 20.0) -> dict:
 
 
 def test_serialize_round_trip_rebuilds_an_equal_trigger():
-    original = trigger("aws_x", "wr_1", deadline=1_900_000_000.5, cancel_on_kill=True,
-                       not_found_grace_until=1_800_000_000.0)
+    original = trigger(
+        "aws_x", "wr_1", deadline=1_900_000_000.5, cancel_on_kill=True, not_found_grace_until=1_800_000_000.0
+    )
     path, kwargs = original.serialize()
     module, _, name = path.rpartition(".")
     rebuilt = getattr(import_module(module), name)(**kwargs)
@@ -59,8 +58,15 @@ def test_failed_run_is_reported_with_its_details(emu, glue_conn):
 
 def test_throttling_and_server_errors_are_retried_never_an_outcome(emu, glue_conn):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "RUNNING", "polls": 1}, {"status": "COMPLETED"}])
-    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 4, "status": 400,
-                   "error_type": "ThrottlingException"})
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "count": 4,
+            "status": 400,
+            "error_type": "ThrottlingException",
+        }
+    )
     emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 2, "status": 503})
     emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 2, "body": "truncated"})
     event = first_event(trigger(glue_conn, run_id))
@@ -69,8 +75,16 @@ def test_throttling_and_server_errors_are_retried_never_an_outcome(emu, glue_con
 
 def test_retry_after_is_honoured(emu, glue_conn):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
-    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "count": 2, "status": 400,
-                   "error_type": "ThrottlingException", "retry_after": 1})
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "count": 2,
+            "status": 400,
+            "error_type": "ThrottlingException",
+            "retry_after": 1,
+        }
+    )
     started = time.monotonic()
     assert first_event(trigger(glue_conn, run_id))["status"] == "terminal"
     assert time.monotonic() - started >= 1.0

@@ -65,8 +65,9 @@ def translate(error: Exception, what: str, not_found_hint: str = "") -> Workflow
     if isinstance(error, ClientError):
         return _from_client_error(error, what, not_found_hint)
     if isinstance(error, (ConnectionError, HTTPClientError, IncompleteReadError, ResponseParserError)):
-        return TransientServiceError(f"{what}: the service could not be reached or answered "
-                                     f"garbled data ({type(error).__name__}: {error})")
+        return TransientServiceError(
+            f"{what}: the service could not be reached or answered garbled data ({type(error).__name__}: {error})"
+        )
     if isinstance(error, (NoCredentialsError, NoAuthTokenError, TokenRetrievalError)):
         return AccessDenied(f"{what}: no AWS credentials were found ({error}); set them in the connection")
     if isinstance(error, BotoCoreError):

@@ -37,8 +37,9 @@ class RunClient(ABC):
 
     def cancel_run(self, ref: RunRef) -> None:
         """Ask the service to stop the run; services without such an API raise."""
-        raise OperationNotSupported(f"{describe_ref(self.service, ref)} cannot be cancelled: "
-                                    f"the {self.service} API has no operation for it")
+        raise OperationNotSupported(
+            f"{describe_ref(self.service, ref)} cannot be cancelled: the {self.service} API has no operation for it"
+        )
 
     async def acancel_run(self, ref: RunRef) -> None:
         await asyncio.to_thread(self.cancel_run, ref)

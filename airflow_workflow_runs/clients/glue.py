@@ -71,17 +71,19 @@ class GlueRunClient(RunClient):
         return {
             "workflow_name": validate_workflow_name(ref.get("workflow_name")),
             "run_id": check_string(
-                "run_id", ref.get("run_id"), max_length=255, pattern=SINGLE_LINE,
-                rule=SINGLE_LINE_RULE, service="glue",
+                "run_id",
+                ref.get("run_id"),
+                max_length=255,
+                pattern=SINGLE_LINE,
+                rule=SINGLE_LINE_RULE,
+                service="glue",
             ),
         }
 
     def get_run(self, ref: RunRef) -> WorkflowRun:
         ref = self.validate_ref(ref)
         try:
-            response = self._client.get_workflow_run(
-                Name=ref["workflow_name"], RunId=ref["run_id"], IncludeGraph=False
-            )
+            response = self._client.get_workflow_run(Name=ref["workflow_name"], RunId=ref["run_id"], IncludeGraph=False)
         except Exception as error:
             raise self._translate(error, ref) from None
         raw = response.get("Run")
@@ -163,8 +165,7 @@ class GlueRunClient(RunClient):
         domain = _console_domain(region)
         name = quote(ref.get("workflow_name", ""), safe="")
         return (
-            f"https://{region}.console.{domain}/glue/home?region={region}"
-            f"#/v2/etl-configuration/workflows/view/{name}"
+            f"https://{region}.console.{domain}/glue/home?region={region}#/v2/etl-configuration/workflows/view/{name}"
         )
 
     def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:

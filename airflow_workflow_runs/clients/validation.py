@@ -25,20 +25,15 @@ def check_string(
     """Validate one identifier; ``rule`` is the human wording of ``pattern`` for the message."""
     prefix = f"{service} " if service else ""
     if not isinstance(value, str):
-        raise InvalidRunReference(
-            f"{prefix}{field} must be a string, got {type(value).__name__} {value!r}"
-        )
+        raise InvalidRunReference(f"{prefix}{field} must be a string, got {type(value).__name__} {value!r}")
     if len(value) < min_length:
         raise InvalidRunReference(
             f"{prefix}{field} {value!r} is too short: it must have at least {min_length} characters"
         )
     if max_length is not None and len(value) > max_length:
         raise InvalidRunReference(
-            f"{prefix}{field} {value[:40]!r}... is {len(value)} characters long; "
-            f"the limit is {max_length}"
+            f"{prefix}{field} {value[:40]!r}... is {len(value)} characters long; the limit is {max_length}"
         )
     if pattern is not None and re.fullmatch(pattern, value) is None:
-        raise InvalidRunReference(
-            f"{prefix}{field} {value!r} does not match {rule or 'the pattern'} ({pattern})"
-        )
+        raise InvalidRunReference(f"{prefix}{field} {value!r} does not match {rule or 'the pattern'} ({pattern})")
     return value

@@ -170,7 +170,5 @@ class Dispatcher:
                 return Response.json({"error": str(exc.args[0] if exc.args else exc)}, 400)
             return Response.json(result)
         if allowed:
-            return Response.json(
-                {"error": f"{request.method} not allowed"}, 405, headers={"Allow": ", ".join(allowed)}
-            )
+            return Response.json({"error": f"{request.method} not allowed"}, 405, headers={"Allow": ", ".join(allowed)})
         return Response.json({"error": f"no control route {request.path}"}, 404)

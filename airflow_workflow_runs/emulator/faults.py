@@ -24,9 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 BODY_KINDS = frozenset({"truncated", "non_json", "disconnect"})
-_KEYS = frozenset(
-    {"service", "operation", "count", "status", "error_type", "message", "retry_after", "delay", "body"}
-)
+_KEYS = frozenset({"service", "operation", "count", "status", "error_type", "message", "retry_after", "delay", "body"})
 
 
 @dataclass(frozen=True)
@@ -93,9 +91,7 @@ def parse_fault(raw: Any, fault_id: int = 0) -> Fault:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"fault 'count' must be an integer >= 1: {count!r}")
     status = raw.get("status")
-    if status is not None and (
-        isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599
-    ):
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
         raise ValueError(f"fault 'status' must be an HTTP status code: {status!r}")
     body = raw.get("body")
     if body is not None and body not in BODY_KINDS:

@@ -98,9 +98,7 @@ def statistics(status: str, overrides: Mapping[str, int] | None = None) -> dict[
 
 def _stopped_statistics(current: Mapping[str, int]) -> dict[str, int]:
     stats = dict(current)
-    stats["StoppedActions"] = max(
-        1, stats["StoppedActions"] + stats["RunningActions"] + stats["WaitingActions"]
-    )
+    stats["StoppedActions"] = max(1, stats["StoppedActions"] + stats["RunningActions"] + stats["WaitingActions"])
     stats["RunningActions"] = stats["WaitingActions"] = 0
     counted = sum(v for k, v in stats.items() if k != "TotalActions")
     stats["TotalActions"] = max(stats["TotalActions"], counted)
@@ -121,9 +119,7 @@ def _require_str(body: Mapping[str, Any], key: str) -> str:
 def _run_properties(raw: Any) -> dict[str, str]:
     if raw is None:
         return {}
-    if not isinstance(raw, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
+    if not isinstance(raw, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
         raise ValueError("run properties must be an object of string values")
     return dict(raw)
 
@@ -197,9 +193,7 @@ class GlueService(Service):
             handler = handlers.get(self.operation(request))
             if handler is None:
                 raise GlueError("UnknownOperationException", f"Unknown operation {self.operation(request)}")
-            return Response.json(
-                handler(body, ctx), 200, CONTENT_TYPE, {"x-amzn-RequestId": str(uuid.uuid4())}
-            )
+            return Response.json(handler(body, ctx), 200, CONTENT_TYPE, {"x-amzn-RequestId": str(uuid.uuid4())})
         except GlueError as exc:
             return self.error_response(exc.status, exc.error_type, exc.message)
 
@@ -277,9 +271,7 @@ class GlueService(Service):
             properties = _run_properties(body.get("RunProperties"))
         except ValueError as exc:
             raise GlueError("InvalidInputException", str(exc)) from exc
-        run = self.store.new_run(
-            self.name, workflow.name, new_run_id(), workflow.timeline, properties=properties
-        )
+        run = self.store.new_run(self.name, workflow.name, new_run_id(), workflow.timeline, properties=properties)
         return {"RunId": run.run_id}
 
     def _stop_workflow_run(self, body: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
@@ -440,9 +432,7 @@ class GlueService(Service):
 
     def _add_run_from_json(self, name: str, spec: Mapping[str, Any]) -> str:
         started_on = spec.get("started_on")
-        if started_on is not None and (
-            isinstance(started_on, bool) or not isinstance(started_on, int | float)
-        ):
+        if started_on is not None and (isinstance(started_on, bool) or not isinstance(started_on, int | float)):
             raise ValueError("'started_on' must be epoch seconds")
         run_id = spec.get("run_id")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):

@@ -59,9 +59,7 @@ class RequestLog:
             "operation": operation,
             "method": request.method,
             "path": request.path,
-            "query": {
-                k: [REDACTED] * len(v) if is_sensitive(k) else list(v) for k, v in request.query.items()
-            },
+            "query": {k: [REDACTED] * len(v) if is_sensitive(k) else list(v) for k, v in request.query.items()},
             "headers": {k: REDACTED if is_sensitive(k) else v for k, v in request.headers.items()},
             "authorization": "authorization" in request.headers,
             "body": body,
@@ -90,8 +88,7 @@ class RequestLog:
             return [
                 copy.deepcopy(e)
                 for e in self._entries
-                if (service is None or e["service"] == service)
-                and (operation is None or e["operation"] == operation)
+                if (service is None or e["service"] == service) and (operation is None or e["operation"] == operation)
             ]
 
     def clear(self) -> None:

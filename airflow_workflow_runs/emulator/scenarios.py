@@ -28,9 +28,7 @@ DEMO_GLUE_RUN_ID = "wr_" + hashlib.sha256(b"airflow-workflow-runs demo glue run"
 
 DEMO: dict[str, Any] = {
     "glue": {
-        "workflows": {
-            DEMO_GLUE_WORKFLOW: {"timeline": [{"status": "RUNNING", "seconds": 4}, {"status": "COMPLETED"}]}
-        },
+        "workflows": {DEMO_GLUE_WORKFLOW: {"timeline": [{"status": "RUNNING", "seconds": 4}, {"status": "COMPLETED"}]}},
         "runs": [
             {
                 "workflow": DEMO_GLUE_WORKFLOW,
@@ -70,8 +68,7 @@ def resolve_scenario(scenario: Any, *, allow_files: bool = True) -> dict[str, An
         path = Path(scenario)
         if not path.is_file():
             raise ValueError(
-                f"scenario {str(scenario)!r} is neither built in ({sorted(BUILTIN_SCENARIOS)}) "
-                "nor a JSON file"
+                f"scenario {str(scenario)!r} is neither built in ({sorted(BUILTIN_SCENARIOS)}) nor a JSON file"
             )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

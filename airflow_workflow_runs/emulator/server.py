@@ -201,9 +201,7 @@ class _Server(ThreadingHTTPServer):
 class Listener:
     """One bound port served from a daemon thread; binds in the constructor."""
 
-    def __init__(
-        self, host: str, port: int, dispatcher: Dispatcher, ssl_context: ssl.SSLContext | None
-    ) -> None:
+    def __init__(self, host: str, port: int, dispatcher: Dispatcher, ssl_context: ssl.SSLContext | None) -> None:
         self.server = _Server((host, port), dispatcher, ssl_context)
         self._thread = threading.Thread(
             target=self.server.serve_forever,

@@ -115,11 +115,7 @@ class Store:
     def runs(self, service: str, workflow: str | None = None) -> list[RunRecord]:
         """Runs in creation order, optionally of one workflow."""
         with self.lock:
-            return [
-                r
-                for (s, w, _), r in self._runs.items()
-                if s == service and (workflow is None or w == workflow)
-            ]
+            return [r for (s, w, _), r in self._runs.items() if s == service and (workflow is None or w == workflow)]
 
     def observe(self, run: RunRecord) -> Position:
         """The run's current step for a response that includes it (spends one poll)."""

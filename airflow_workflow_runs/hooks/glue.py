@@ -49,4 +49,3 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
             verify=wrapper.verify,
         )
         return GlueRunClient(boto_client)
-

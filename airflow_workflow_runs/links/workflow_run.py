@@ -32,4 +32,3 @@ class WorkflowRunLink(BaseOperatorLink):
     def persist(context: Context, url: str | None) -> None:
         if url:
             context["ti"].xcom_push(key=CONSOLE_URL_XCOM_KEY, value=url)
-

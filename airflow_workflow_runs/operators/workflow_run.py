@@ -95,9 +95,7 @@ class WorkflowRunOperator(BaseOperator):
         """Start the remote run, tagged with ``run_key`` where the service can store it."""
         raise NotImplementedError
 
-    def find_run_to_reattach(
-        self, hook: WorkflowRunHook, run_key: str, context: Context
-    ) -> WorkflowRun | None:
+    def find_run_to_reattach(self, hook: WorkflowRunHook, run_key: str, context: Context) -> WorkflowRun | None:
         """An unfinished run an earlier try started (found by ``run_key``), or None."""
         return None
 

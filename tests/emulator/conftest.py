@@ -20,9 +20,7 @@ from airflow_workflow_runs.emulator import Emulator
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10)
 
 
-def glue_client(
-    url: str, verify: str | bool | None = None, config: Config = NO_RETRIES, **kwargs: Any
-) -> Any:
+def glue_client(url: str, verify: str | bool | None = None, config: Config = NO_RETRIES, **kwargs: Any) -> Any:
     """A real boto3 Glue client pointed at the emulator."""
     return boto3.client(
         "glue",

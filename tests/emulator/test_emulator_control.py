@@ -100,9 +100,7 @@ def test_duplicate_run_id_is_rejected(emu: Emulator):
 
 def test_faults_and_request_log(emu: Emulator, glue_https: Any):
     emu.glue.define_workflow("etl")
-    status, body = call(
-        emu, "POST", "faults", [{"service": "glue", "operation": "GetWorkflowRuns", "status": 500}]
-    )
+    status, body = call(emu, "POST", "faults", [{"service": "glue", "operation": "GetWorkflowRuns", "status": 500}])
     assert status == 200 and body["faults"][0]["remaining"] == 1
     assert len(call(emu, "GET", "faults")[1]["faults"]) == 1
     with pytest.raises(Exception, match="InternalServiceException"):
@@ -122,9 +120,7 @@ def test_reset_forgets_everything(emu: Emulator, glue_https: Any):
     emu.add_fault({"service": "glue", "status": 500})
     call(emu, "GET", "nowhere")
     assert call(emu, "POST", "reset") == (200, {"ok": True})
-    assert (
-        emu.glue.runs() == [] and emu.glue.workflows() == {} and emu.faults() == [] and emu.requests() == []
-    )
+    assert emu.glue.runs() == [] and emu.glue.workflows() == {} and emu.faults() == [] and emu.requests() == []
 
 
 def test_builtin_scenario_over_the_control_api(emu: Emulator):

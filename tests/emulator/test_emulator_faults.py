@@ -56,9 +56,7 @@ def test_throttling_with_retry_after(emu: Emulator, glue_https: Any, run_id: str
         ({"status": 400, "error_type": "AccessDeniedException", "message": "nope"}, "AccessDeniedException"),
     ],
 )
-def test_error_statuses_use_glues_error_shape(
-    emu: Emulator, glue_https: Any, run_id: str, fault: Any, code: str
-):
+def test_error_statuses_use_glues_error_shape(emu: Emulator, glue_https: Any, run_id: str, fault: Any, code: str):
     emu.add_fault({"service": "glue", **fault})
     error = fails(glue_https, run_id)
     assert error.response["Error"]["Code"] == code

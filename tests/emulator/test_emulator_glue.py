@@ -241,11 +241,7 @@ def test_request_log_counts_calls_and_keeps_no_secrets(emu: Emulator, make_glue:
     assert entry["authorization"] is True and entry["fault"] is None
     assert [e["operation"] for e in emu.requests()] == ["GetWorkflowRun", "GetWorkflowRuns"]
     dumped = json.dumps(emu.requests())
-    assert (
-        "AWS4-HMAC-SHA256" not in dumped
-        and "session-token-value" not in dumped
-        and "Signature=" not in dumped
-    )
+    assert "AWS4-HMAC-SHA256" not in dumped and "session-token-value" not in dumped and "Signature=" not in dumped
     emu.clear_requests()
     assert emu.requests() == []
 

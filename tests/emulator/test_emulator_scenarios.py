@@ -22,8 +22,7 @@ def test_demo_scenario_timelines(make_glue: Any):
         assert run["Status"] == "RUNNING" and run["Statistics"]["TotalActions"] == 3
         started = glue.start_workflow_run(Name=DEMO_GLUE_WORKFLOW)["RunId"]
         clock.advance(3600)  # the demo run advances by observations, not time
-        statuses = [glue.get_workflow_run(Name=DEMO_GLUE_WORKFLOW, RunId=DEMO_GLUE_RUN_ID)["Run"]
-                    for _ in range(4)]
+        statuses = [glue.get_workflow_run(Name=DEMO_GLUE_WORKFLOW, RunId=DEMO_GLUE_RUN_ID)["Run"] for _ in range(4)]
         assert [r["Status"] for r in statuses] == ["RUNNING"] * 3 + ["COMPLETED"]
         run = statuses[-1]
         assert run["Statistics"]["SucceededActions"] == run["Statistics"]["TotalActions"] == 3

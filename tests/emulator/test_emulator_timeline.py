@@ -14,9 +14,7 @@ def statuses(timeline: Timeline, times: list[float]) -> list[str]:
 
 
 def test_poll_steps_last_for_their_observation_count_and_the_last_sticks():
-    timeline = Timeline(
-        parse_steps([{"status": "A", "polls": 2}, {"status": "B", "polls": 1}, {"status": "C"}]), 0
-    )
+    timeline = Timeline(parse_steps([{"status": "A", "polls": 2}, {"status": "B", "polls": 1}, {"status": "C"}]), 0)
     assert statuses(timeline, [0] * 6) == ["A", "A", "B", "C", "C", "C"]
 
 
@@ -34,16 +32,12 @@ def test_seconds_steps_measure_from_when_the_step_was_entered():
 
 
 def test_seconds_after_polls_start_when_the_polls_are_used_up():
-    timeline = Timeline(
-        parse_steps([{"status": "A", "polls": 1}, {"status": "B", "seconds": 5}, {"status": "C"}]), 0
-    )
+    timeline = Timeline(parse_steps([{"status": "A", "polls": 1}, {"status": "B", "seconds": 5}, {"status": "C"}]), 0)
     assert statuses(timeline, [0, 50, 54.9, 55]) == ["A", "B", "B", "C"]
 
 
 def test_peek_spends_no_poll_but_time_still_moves():
-    timeline = Timeline(
-        parse_steps([{"status": "A", "polls": 1}, {"status": "B", "seconds": 1}, {"status": "C"}]), 0
-    )
+    timeline = Timeline(parse_steps([{"status": "A", "polls": 1}, {"status": "B", "seconds": 1}, {"status": "C"}]), 0)
     assert [timeline.peek(0).step.status for _ in range(3)] == ["A", "A", "A"]
     assert timeline.observe(0).step.status == "A"
     assert timeline.peek(0).step.status == "B"

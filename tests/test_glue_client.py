@@ -216,3 +216,26 @@ def test_start_tags_the_run_and_stop_stops_it(emu, glue):
     statuses = [glue.get_run(ref).raw_status for _ in range(2)]
     assert statuses == ["STOPPING", "STOPPED"]
     glue.cancel_run(ref)  # stopping a finished run is a no-op, not an error
+
+
+def test_a_slow_answer_past_the_read_timeout_is_transient(emu):
+    boto_client = boto3.client(
+        "glue",
+        region_name="eu-west-1",
+        endpoint_url=emu.https_url,
+        verify=emu.ca_bundle,
+        aws_access_key_id="AKIDEMULATOR",
+        aws_secret_access_key="emulator-secret",
+        config=Config(read_timeout=0.3, retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "delay": 1.5})
+    with pytest.raises(TransientServiceError, match="could not be reached"):
+        GlueRunClient(boto_client).get_run({"workflow_name": "etl", "run_id": run_id})
+
+
+def test_a_dropped_connection_is_transient(emu, glue):
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "body": "disconnect"})
+    with pytest.raises(TransientServiceError):
+        glue.get_run({"workflow_name": "etl", "run_id": run_id})

@@ -152,10 +152,12 @@ def test_operator_retry_reattaches_to_the_run_it_started(emu, glue_conn, run_dag
     assert len(emu.requests(service="glue", operation="GetWorkflowRuns")) >= 1
 
 
-def test_operator_failure_names_the_run(emu, glue_conn, run_dag, dag_id, capfd):
+def test_operator_failure_names_the_run_and_logs_no_secret(emu, glue_conn, run_dag, dag_id, capfd):
     emu.glue.define_workflow("etl", timeline=[{"status": "ERROR", "error_message": "Out of DPUs"}])
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.2)
     dag_run = run_dag(dag)
     assert states(dag_run) == {"run": "failed"}
-    assert "Out of DPUs" in capfd.readouterr().out
+    logs = capfd.readouterr()
+    assert "Out of DPUs" in logs.out
+    assert "emulator-secret-never-logged" not in logs.out + logs.err

@@ -17,8 +17,8 @@ from airflow_workflow_runs.model import (
 )
 
 
-@pytest.fixture
-def glue(emu):
+def glue_client(emu, **config) -> GlueRunClient:
+    """A real boto3 glue client on the emulator; botocore makes one attempt per call."""
     boto_client = boto3.client(
         "glue",
         region_name="eu-west-1",
@@ -26,9 +26,14 @@ def glue(emu):
         verify=emu.ca_bundle,
         aws_access_key_id="AKIDEMULATOR",
         aws_secret_access_key="emulator-secret",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
     )
     return GlueRunClient(boto_client)
+
+
+@pytest.fixture
+def glue(emu):
+    return glue_client(emu)
 
 
 def test_status_table_is_exactly_botocores_enum():
@@ -219,19 +224,11 @@ def test_start_tags_the_run_and_stop_stops_it(emu, glue):
 
 
 def test_a_slow_answer_past_the_read_timeout_is_transient(emu):
-    boto_client = boto3.client(
-        "glue",
-        region_name="eu-west-1",
-        endpoint_url=emu.https_url,
-        verify=emu.ca_bundle,
-        aws_access_key_id="AKIDEMULATOR",
-        aws_secret_access_key="emulator-secret",
-        config=Config(read_timeout=0.3, retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    glue = glue_client(emu, read_timeout=0.3)
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
     emu.add_fault({"service": "glue", "operation": "GetWorkflowRun", "delay": 1.5})
     with pytest.raises(TransientServiceError, match="could not be reached"):
-        GlueRunClient(boto_client).get_run({"workflow_name": "etl", "run_id": run_id})
+        glue.get_run({"workflow_name": "etl", "run_id": run_id})
 
 
 def test_a_dropped_connection_is_transient(emu, glue):

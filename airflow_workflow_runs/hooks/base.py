@@ -23,7 +23,7 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef
-from airflow_workflow_runs.model import WorkflowRun
+from airflow_workflow_runs.model import RunNotFound, TransientServiceError, WorkflowRun
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -83,6 +83,25 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
 
     def get_run(self, ref: RunRef) -> WorkflowRun:
         return self.client.get_run(ref)
+
+    def poll_run(self, ref: RunRef, not_found_grace_until: float | None = None) -> WorkflowRun | None:
+        """One poll of a wait: the run, or ``None`` when the answer is "ask again later".
+
+        Transient errors (and "not found" until ``not_found_grace_until``, epoch seconds) are
+        logged and give ``None``; every other ``WorkflowRunError`` propagates.
+        """
+        try:
+            run = self.get_run(ref)
+        except TransientServiceError as error:
+            self.log.warning("%s; will poll again", error)
+            return None
+        except RunNotFound as error:
+            if not_found_grace_until is None or time.time() >= not_found_grace_until:
+                raise
+            self.log.info("%s; the run was just started, polling again", error)
+            return None
+        self.log.info("%s", run.describe())
+        return run
 
     def cancel_run(self, ref: RunRef) -> None:
         self.client.cancel_run(ref)

@@ -20,7 +20,6 @@ from airflow.sdk import BaseOperator, conf
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
 from airflow_workflow_runs.model import (
     OperationNotSupported,
-    RunNotFound,
     TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
@@ -195,21 +194,10 @@ class WorkflowRunOperator(BaseOperator):
             time.sleep(sleep)
 
     def _poll(self, ref: Mapping[str, str], grace_until: float) -> WorkflowRun | None:
-        """One request; ``None`` when the answer is "ask again later"."""
         try:
-            run = self.hook.get_run(ref)
-        except TransientServiceError as error:
-            self.log.warning("%s; will poll again", error)
-            return None
-        except RunNotFound as error:
-            if time.time() < grace_until:
-                self.log.info("%s; the run was just started, polling again", error)
-                return None
-            raise WorkflowRunFailed(str(error)) from None
+            return self.hook.poll_run(ref, not_found_grace_until=grace_until)
         except WorkflowRunError as error:
             raise WorkflowRunFailed(str(error)) from None
-        self.log.info("%s", run.describe())
-        return run
 
     def _with_retries(self, call: Callable[[], T], doing: str) -> T:
         """Run a call, retrying transient errors a few times with backoff."""

@@ -24,7 +24,7 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
-from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
+from airflow_workflow_runs.model import WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.outcome import WatchedRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
@@ -118,13 +118,7 @@ class WorkflowRunSensor(BaseSensorOperator):
             raise WatchedRunFailed(str(error)) from None
 
     def _poll(self, ref: Mapping[str, str]) -> WorkflowRun | None:
-        """One request; ``None`` when a transient error means "ask again later"."""
         try:
-            run = self.hook.get_run(ref)
-        except TransientServiceError as error:
-            self.log.warning("%s; will poll again", error)
-            return None
+            return self.hook.poll_run(ref)
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
-        self.log.info("%s", run.describe())
-        return run

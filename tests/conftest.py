@@ -32,7 +32,12 @@ for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "AWS_"))]:
 
 from airflow_workflow_runs.emulator import Emulator  # noqa: E402  (after the environment is set)
 from airflow_workflow_runs.hooks.base import clear_shared_clients  # noqa: E402
-from tests.helpers import GLUE_CONN_ID, aws_connection  # noqa: E402
+from tests.helpers import (  # noqa: E402
+    CODECATALYST_CONN_ID,
+    GLUE_CONN_ID,
+    aws_connection,
+    codecatalyst_connection,
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +60,12 @@ def emu(_emulator: Emulator) -> Iterator[Emulator]:
 def glue_conn(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(f"AIRFLOW_CONN_{GLUE_CONN_ID.upper()}", aws_connection(emu))
     return GLUE_CONN_ID
+
+
+@pytest.fixture
+def cc_conn(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CODECATALYST_CONN_ID.upper()}", codecatalyst_connection(emu))
+    return CODECATALYST_CONN_ID
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from airflow_workflow_runs.emulator import Emulator
 
 GLUE_CONN_ID = "aws_emulator"
+CODECATALYST_CONN_ID = "codecatalyst_emulator"
+CODECATALYST_TOKEN = "cc-pat-never-logged"
 REGION = "eu-west-1"
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -29,5 +31,17 @@ def aws_connection(emulator: Emulator, **extra: Any) -> str:
                 "config_kwargs": {"retries": {"mode": "standard", "total_max_attempts": 2}},
                 **extra,
             },
+        }
+    )
+
+
+def codecatalyst_connection(emulator: Emulator, token: str | None = CODECATALYST_TOKEN, **extra: Any) -> str:
+    """A ``codecatalyst`` connection to the emulator: Host overrides the endpoint, ca_bundle verifies."""
+    return json.dumps(
+        {
+            "conn_type": "codecatalyst",
+            "host": emulator.https_url,
+            "password": token,
+            "extra": {"ca_bundle": emulator.ca_bundle, "max_attempts": 1, **extra},
         }
     )

@@ -47,7 +47,6 @@ TRANSIENT_CODES = frozenset(
         "Throttling",
         "TooManyRequestsException",
         "RequestLimitExceeded",
-        "ServiceQuotaExceededException",
         "InternalServiceException",
         "InternalServerException",
         "InternalFailure",
@@ -60,10 +59,15 @@ TRANSIENT_CODES = frozenset(
 )
 
 
-def translate(error: Exception, what: str, not_found_hint: str = "") -> WorkflowRunError:
+DEFAULT_ACCESS_HINT = "Check the connection's credentials and that their policy allows this call."
+
+
+def translate(
+    error: Exception, what: str, not_found_hint: str = "", access_hint: str = DEFAULT_ACCESS_HINT
+) -> WorkflowRunError:
     """Return the model error for a botocore exception raised while working on ``what``."""
     if isinstance(error, ClientError):
-        return _from_client_error(error, what, not_found_hint)
+        return _from_client_error(error, what, not_found_hint, access_hint)
     if isinstance(error, (ConnectionError, HTTPClientError, IncompleteReadError, ResponseParserError)):
         return TransientServiceError(
             f"{what}: the service could not be reached or answered garbled data ({type(error).__name__}: {error})"
@@ -75,7 +79,7 @@ def translate(error: Exception, what: str, not_found_hint: str = "") -> Workflow
     return ServiceError(f"{what}: {type(error).__name__}: {error}")
 
 
-def _from_client_error(error: ClientError, what: str, not_found_hint: str) -> WorkflowRunError:
+def _from_client_error(error: ClientError, what: str, not_found_hint: str, access_hint: str) -> WorkflowRunError:
     body = error.response.get("Error", {})
     meta = error.response.get("ResponseMetadata", {})
     code = str(body.get("Code", ""))
@@ -85,10 +89,7 @@ def _from_client_error(error: ClientError, what: str, not_found_hint: str) -> Wo
     if code in NOT_FOUND_CODES or status == 404:
         return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
     if code in ACCESS_CODES or status in (401, 403):
-        return AccessDenied(
-            f"{what}: access denied ({detail}). Check the connection's credentials and that their "
-            "policy allows this call."
-        )
+        return AccessDenied(f"{what}: access denied ({detail}). {access_hint}")
     if code in TRANSIENT_CODES or status == 429 or status >= 500:
         return TransientServiceError(
             f"{what}: the service is throttling or failing ({detail}); will retry",

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from .clock import Clock
+from .codecatalyst import CodeCatalystService
 from .dispatch import Dispatcher
 from .glue import GlueService
 from .registry import BUILTIN_SERVICES
@@ -193,6 +194,13 @@ class Emulator:
         """The Glue service: ``define_workflow``, ``add_run``, ``run``, ``runs``."""
         service = self.service("glue")
         assert isinstance(service, GlueService)
+        return service
+
+    @property
+    def codecatalyst(self) -> CodeCatalystService:
+        """The CodeCatalyst service: ``define_workflow``, ``add_run``, ``run``, ``require_tokens``."""
+        service = self.service("codecatalyst")
+        assert isinstance(service, CodeCatalystService)
         return service
 
     # --- shared state ------------------------------------------------------------------------

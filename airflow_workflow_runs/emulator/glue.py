@@ -8,6 +8,11 @@ Implemented: GetWorkflowRun, GetWorkflowRuns (newest first, opaque ``NextToken``
 StartWorkflowRun (runs follow the workflow's default timeline) and StopWorkflowRun (STOPPING on
 the next observation, then STOPPED). Timeline steps may carry ``statistics`` (overrides of the
 counters derived from the status) and ``error_message``.
+
+Job runs, minimally: GetJobRun reads runs added with :meth:`GlueService.add_job_run` (what the
+amazon provider's ``GlueJobCompleteTrigger`` polls; the benchmarks compare against it). Their
+timeline steps use Glue's ``JobRunState`` values (RUNNING, SUCCEEDED, FAILED, ...) and may carry
+``error_message``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 
 from .service import CallContext, ControlError, ControlRequest, Route, Service
 from .store import RunRecord, Workflow
-from .timeline import Position, Step
+from .timeline import Position, Step, parse_steps
 from .wire import Request, Response
 
 TARGET_PREFIX = "AWSGlue."
@@ -61,6 +66,13 @@ _DEFAULT_ERROR_TYPES = {
     504: "OperationTimeoutException",
 }
 _STEP_FIELDS = frozenset({"statistics", "error_message"})
+#: Store namespace of job runs, apart from workflow runs (a job may share a workflow's name).
+JOB_RUNS = "glue.jobs"
+JOB_TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
+DEFAULT_JOB_TIMELINE: tuple[dict[str, Any], ...] = (
+    {"status": "RUNNING", "polls": 2},
+    {"status": "SUCCEEDED"},
+)
 
 
 class GlueError(Exception):
@@ -76,6 +88,22 @@ class GlueError(Exception):
 def new_run_id() -> str:
     """A fresh id shaped like Glue's: ``wr_`` followed by 64 hex digits."""
     return "wr_" + secrets.token_hex(32)
+
+
+def new_job_run_id() -> str:
+    """A fresh job run id shaped like Glue's: ``jr_`` followed by 64 hex digits."""
+    return "jr_" + secrets.token_hex(32)
+
+
+def _validate_job_step(extra: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(extra) - {"error_message"}
+    if unknown:
+        raise ValueError(
+            f"unknown glue job timeline step fields {sorted(unknown)}; allowed: status, polls, seconds, error_message"
+        )
+    if "error_message" in extra and not isinstance(extra["error_message"], str):
+        raise ValueError("'error_message' must be a string")
+    return dict(extra)
 
 
 def statistics(status: str, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -147,7 +175,7 @@ class GlueService(Service):
     """The Glue workflow-run API, plus its Python and control-API set-up helpers."""
 
     name = "glue"
-    operations = frozenset({"GetWorkflowRun", "GetWorkflowRuns", "StartWorkflowRun", "StopWorkflowRun"})
+    operations = frozenset({"GetWorkflowRun", "GetWorkflowRuns", "StartWorkflowRun", "StopWorkflowRun", "GetJobRun"})
 
     # --- wire protocol -------------------------------------------------------------------
 
@@ -178,6 +206,7 @@ class GlueService(Service):
             "GetWorkflowRuns": self._get_workflow_runs,
             "StartWorkflowRun": self._start_workflow_run,
             "StopWorkflowRun": self._stop_workflow_run,
+            "GetJobRun": self._get_job_run,
         }
         try:
             auth = request.header("authorization")
@@ -295,6 +324,42 @@ class GlueService(Service):
             )
         return {}
 
+    def _get_job_run(self, body: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        job_name, run_id = _require_str(body, "JobName"), _require_str(body, "RunId")
+        run = self.store.run(JOB_RUNS, job_name, run_id)
+        if run is None:
+            raise GlueError("EntityNotFoundException", f"Job run {run_id} of job {job_name} not found")
+        with self.store.lock:
+            pos = self._position(run, ctx)
+            return {"JobRun": self._wire_job_run(run, pos)}
+
+    def _wire_job_run(self, run: RunRecord, pos: Position) -> dict[str, Any]:
+        status = pos.step.status
+        started = round(run.started_on, 3)
+        out: dict[str, Any] = {
+            "Id": run.run_id,
+            "Attempt": 0,
+            "JobName": run.workflow,
+            "JobMode": "SCRIPT",
+            "StartedOn": started,
+            "LastModifiedOn": round(max(pos.entered_at, run.started_on), 3),
+            "JobRunState": status,
+            "Arguments": dict(run.properties),
+            "PredecessorRuns": [],
+            "AllocatedCapacity": 2,
+            "ExecutionTime": int(max(0.0, pos.entered_at - run.started_on)),
+            "Timeout": 2880,
+            "MaxCapacity": 2.0,
+            "WorkerType": "G.1X",
+            "NumberOfWorkers": 2,
+            "GlueVersion": "4.0",
+        }
+        if status in JOB_TERMINAL_STATUSES:
+            out["CompletedOn"] = round(max(pos.entered_at, run.started_on), 3)
+        if "error_message" in pos.step.extra:
+            out["ErrorMessage"] = pos.step.extra["error_message"]
+        return out
+
     # --- timelines -------------------------------------------------------------------------
 
     def validate_step(self, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -369,6 +434,44 @@ class GlueService(Service):
                 properties=properties,
             )
             return run.run_id
+
+    def add_job_run(
+        self,
+        job_name: str,
+        timeline: Sequence[Any] | None = None,
+        *,
+        run_id: str | None = None,
+        arguments: Mapping[str, str] | None = None,
+    ) -> str:
+        """Add a run of job ``job_name`` for GetJobRun; returns its id (``jr_...``).
+
+        The run follows ``timeline`` (default: RUNNING for 2 polls, then SUCCEEDED), starting now;
+        steps take Glue's ``JobRunState`` values and optionally ``error_message``.
+        """
+        if not job_name:
+            raise ValueError("a job name is required")
+        steps = parse_steps(list(DEFAULT_JOB_TIMELINE) if timeline is None else timeline, _validate_job_step)
+        run = self.store.new_run(
+            JOB_RUNS, job_name, run_id or new_job_run_id(), steps, properties=_run_properties(arguments)
+        )
+        return run.run_id
+
+    def job_run(self, job_name: str, run_id: str) -> dict[str, Any]:
+        """The current record of one job run (not counted as an observation); ``KeyError`` if absent."""
+        run = self.store.run(JOB_RUNS, job_name, run_id)
+        if run is None:
+            raise KeyError(f"no glue job run {run_id!r} of job {job_name!r}")
+        with self.store.lock:
+            pos = self.store.peek(run)
+            return {
+                "job_name": run.workflow,
+                "run_id": run.run_id,
+                "status": pos.step.status,
+                "step_index": pos.index,
+                "started_on": run.started_on,
+                "observations": run.observations,
+                "timeline": run.timeline.to_list(),
+            }
 
     def snapshot(self, run: RunRecord) -> dict[str, Any]:
         """The stored record as JSON, with the current status (not counted as an observation)."""

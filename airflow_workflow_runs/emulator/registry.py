@@ -6,7 +6,11 @@ here. Put services with narrow ``matches`` (a specific header) before broad path
 
 from __future__ import annotations
 
+from .codecatalyst import CodeCatalystService
 from .glue import GlueService
 from .service import Service
 
-BUILTIN_SERVICES: tuple[type[Service], ...] = (GlueService,)
+BUILTIN_SERVICES: tuple[type[Service], ...] = (
+    GlueService,
+    CodeCatalystService,
+)

@@ -61,7 +61,9 @@ class GlueRunWorkflowOperator(WorkflowRunOperator):
     def hook_kwargs(self) -> dict[str, Any]:
         return {"aws_conn_id": self.aws_conn_id, "region_name": self.region_name}
 
-    def start_run(self, hook: GlueWorkflowRunHook, run_key: str) -> dict[str, str]:  # type: ignore[override]
+    def start_run(  # type: ignore[override]
+        self, hook: GlueWorkflowRunHook, run_key: str, context: Context
+    ) -> dict[str, str]:
         return hook.client.start_run(self.workflow_name, self.run_properties, run_key=run_key)
 
     def find_run_to_reattach(  # type: ignore[override]

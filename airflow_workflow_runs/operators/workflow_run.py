@@ -90,7 +90,7 @@ class WorkflowRunOperator(BaseOperator):
     def hook_kwargs(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def start_run(self, hook: WorkflowRunHook, run_key: str) -> dict[str, str]:
+    def start_run(self, hook: WorkflowRunHook, run_key: str, context: Context) -> dict[str, str]:
         """Start the remote run, tagged with ``run_key`` where the service can store it."""
         raise NotImplementedError
 
@@ -112,7 +112,7 @@ class WorkflowRunOperator(BaseOperator):
             # One attempt (the SDK has retried already): if it fails ambiguously, the task's retry
             # finds the run by its key instead of starting a duplicate.
             try:
-                ref = self.start_run(hook, key)
+                ref = self.start_run(hook, key, context)
             except WorkflowRunError as error:
                 raise WorkflowRunFailed(f"Starting the run failed: {error}") from None
             self.log.info("Started %s", describe_ref(hook.client_service, ref))

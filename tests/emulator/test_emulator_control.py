@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_workflow_runs.emulator import Emulator
+from airflow_workflow_runs.emulator.registry import BUILTIN_SERVICES
 from airflow_workflow_runs.emulator.scenarios import DEMO_GLUE_RUN_ID, DEMO_GLUE_WORKFLOW
 
 
@@ -25,7 +26,9 @@ def call(emu: Emulator, method: str, path: str, body: Any = None) -> tuple[int, 
 
 
 def test_health_and_info(emu: Emulator):
-    assert call(emu, "GET", "health") == (200, {"ok": True, "services": ["glue"]})
+    expected = sorted(service.name for service in BUILTIN_SERVICES)
+    assert call(emu, "GET", "health") == (200, {"ok": True, "services": expected})
+    assert {"glue", "codecatalyst"} <= set(expected)
     status, info = call(emu, "GET", "info")
     assert status == 200 and info["https_url"] == emu.https_url and info["ca_bundle"] == emu.ca_bundle
 

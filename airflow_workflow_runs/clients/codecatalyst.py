@@ -1,0 +1,208 @@
+"""AWS CodeCatalyst workflow runs: GetWorkflowRun, StartWorkflowRun, ListWorkflowRuns.
+
+CodeCatalyst authenticates with a **bearer token** (a personal access token), not SigV4. botocore's
+``codecatalyst`` client reads tokens from its token provider chain; a token given here is put at
+the head of that chain *for this client's botocore session only* (never in process environment
+variables, which other tasks in the process share). Without a token, botocore's own chain is used
+(``AWS_BEARER_TOKEN_CODECATALYST``, then SSO). The API cannot stop or cancel a run.
+
+Status choices (botocore's ``WorkflowRunStatus``, exactly):
+
+- ``SUPERSEDED``: in SUPERSEDED run mode a newer run took over; this run's work did not finish,
+  so it counts as **cancelled** (the wait fails; watch the newer run instead).
+- ``NOT_RUN``: the run never executed; it is **skipped** (the Airflow task is skipped, and so are
+  downstream tasks that need it to succeed).
+- ``ABANDONED``: the run was given up on and did not complete: **failed**.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.tokens import FrozenAuthToken
+
+from airflow_workflow_runs.clients import aws_errors
+from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
+from airflow_workflow_runs.model import RunState, TransientServiceError, WorkflowRun, describe_ref
+
+#: botocore's ``WorkflowRunStatus`` enum, exactly (tests compare it with the service model).
+STATUS_TABLE: Mapping[str, RunState] = {
+    "VALIDATING": RunState.RUNNING,
+    "PROVISIONING": RunState.RUNNING,
+    "IN_PROGRESS": RunState.RUNNING,
+    "STOPPING": RunState.RUNNING,
+    "SUCCEEDED": RunState.SUCCEEDED,
+    "FAILED": RunState.FAILED,
+    "ABANDONED": RunState.FAILED,
+    "STOPPED": RunState.CANCELLED,
+    "CANCELLED": RunState.CANCELLED,
+    "SUPERSEDED": RunState.CANCELLED,
+    "NOT_RUN": RunState.SKIPPED,
+}
+
+NAME_PATTERN = r"[a-zA-Z0-9]+(?:[-_\.][a-zA-Z0-9]+)*"
+NAME_RULE = "letters and digits, separated by single '-', '_' or '.'"
+DEFAULT_REGION = "us-west-2"
+CONSOLE = "https://codecatalyst.aws"
+
+
+def validate_name(field: str, value: object) -> str:
+    # spaceName is 3-63 characters; projectName is documented as 3-63 in responses (a request
+    # accepts 1+, but no project can have a shorter name), so both are checked as 3-63.
+    return check_string(
+        field, value, min_length=3, max_length=63, pattern=NAME_PATTERN, rule=NAME_RULE, service="codecatalyst"
+    )
+
+
+def validate_uuid(field: str, value: object) -> str:
+    return check_string(field, value, pattern=UUID_PATTERN, rule="a UUID", service="codecatalyst")
+
+
+class _StaticTokenProvider:
+    """A botocore token provider that returns the connection's token."""
+
+    METHOD = "airflow-connection"
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def load_token(self, **_: Any) -> FrozenAuthToken:
+        return FrozenAuthToken(self._token)
+
+
+def build_boto_client(
+    token: str | None = None,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    verify: str | bool | None = None,
+    config: Config | None = None,
+) -> Any:
+    """A ``codecatalyst`` client on its own botocore session, carrying ``token`` when given."""
+    session = botocore.session.get_session()
+    if token:
+        session.get_component("token_provider").insert_before("env", _StaticTokenProvider(token))
+    return boto3.Session(botocore_session=session).client(
+        "codecatalyst",
+        region_name=region_name or DEFAULT_REGION,
+        endpoint_url=endpoint_url,
+        verify=verify,
+        config=config,
+    )
+
+
+class CodeCatalystRunClient(RunClient):
+    """CodeCatalyst workflow runs through a boto3 ``codecatalyst`` client."""
+
+    service = "codecatalyst"
+    ref_fields = ("space_name", "project_name", "run_id")
+
+    def __init__(self, boto_client: Any) -> None:
+        self._client = boto_client
+
+    def validate_ref(self, ref: RunRef) -> dict[str, str]:
+        return {
+            "space_name": validate_name("space_name", ref.get("space_name")),
+            "project_name": validate_name("project_name", ref.get("project_name")),
+            "run_id": validate_uuid("run_id", ref.get("run_id")),
+        }
+
+    def get_run(self, ref: RunRef) -> WorkflowRun:
+        ref = self.validate_ref(ref)
+        try:
+            response = self._client.get_workflow_run(
+                spaceName=ref["space_name"], projectName=ref["project_name"], id=ref["run_id"]
+            )
+        except Exception as error:
+            raise self._translate(error, describe_ref(self.service, ref)) from None
+        if "status" not in response:
+            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no status in it")
+        return self.parse_run(response)
+
+    def start_run(self, space_name: str, project_name: str, workflow_id: str, client_token: str) -> dict[str, str]:
+        """Start a run; the same ``client_token`` returns the same run (an idempotent retry)."""
+        validate_name("space_name", space_name)
+        validate_name("project_name", project_name)
+        validate_uuid("workflow_id", workflow_id)
+        check_string(
+            "client_token", client_token, max_length=64, pattern=NAME_PATTERN, rule=NAME_RULE, service=self.service
+        )
+        what = f"starting codecatalyst workflow {workflow_id!r} in {space_name}/{project_name}"
+        try:
+            response = self._client.start_workflow_run(
+                spaceName=space_name, projectName=project_name, workflowId=workflow_id, clientToken=client_token
+            )
+        except Exception as error:
+            raise self._translate(error, what) from None
+        return {"space_name": space_name, "project_name": project_name, "run_id": response["id"]}
+
+    def iter_runs(
+        self, space_name: str, project_name: str, workflow_id: str | None = None, page_size: int = 50
+    ) -> Iterator[WorkflowRun]:
+        """Runs of a project (of one workflow if given), as ListWorkflowRuns returns them."""
+        validate_name("space_name", space_name)
+        validate_name("project_name", project_name)
+        kwargs: dict[str, Any] = {"spaceName": space_name, "projectName": project_name, "maxResults": page_size}
+        if workflow_id is not None:
+            kwargs["workflowId"] = validate_uuid("workflow_id", workflow_id)
+        while True:
+            try:
+                page = self._client.list_workflow_runs(**kwargs)
+            except Exception as error:
+                raise self._translate(error, f"codecatalyst runs of {space_name}/{project_name}") from None
+            for item in page.get("items") or []:
+                yield self.parse_run({**item, "spaceName": space_name, "projectName": project_name})
+            if not page.get("nextToken"):
+                return
+            kwargs["nextToken"] = page["nextToken"]
+
+    def console_url(self, ref: RunRef) -> str:
+        space, project, run_id = (quote(ref.get(k, ""), safe="") for k in self.ref_fields)
+        return f"{CONSOLE}/spaces/{space}/projects/{project}/ci/workflows/runs/{run_id}"
+
+    def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:
+        ref = {
+            "space_name": str(raw.get("spaceName", "")),
+            "project_name": str(raw.get("projectName", "")),
+            "run_id": str(raw.get("id", "")),
+        }
+        raw_status = raw.get("status")
+        state = map_status(STATUS_TABLE, raw_status)
+        reasons = list(raw.get("statusReasons") or [])
+        error = None
+        if state is RunState.UNKNOWN:
+            error = f"status {raw_status!r} is not in the CodeCatalyst status table of this provider"
+        elif state is not RunState.SUCCEEDED and state.is_terminal:
+            # botocore's model declares no members for a status reason, so they arrive as {}:
+            # shown when a future model (or the raw API) fills them in.
+            error = f"status reasons: {json.dumps(reasons, default=str)}" if any(reasons) else None
+            if raw_status == "SUPERSEDED":
+                error = "; ".join(filter(None, ["a newer run of the workflow superseded this one", error]))
+        return WorkflowRun(
+            service=self.service,
+            ref=ref,
+            run_id=ref["run_id"],
+            state=state,
+            raw_status=str(raw_status),
+            started_at=raw.get("startTime"),
+            ended_at=raw.get("endTime"),
+            error=error,
+            console_url=self.console_url(ref),
+            details={"workflow_id": raw.get("workflowId"), "status_reasons": reasons},
+        )
+
+    def _translate(self, error: Exception, what: str) -> Exception:
+        endpoint = self._client.meta.endpoint_url
+        return aws_errors.translate(
+            error,
+            what,
+            not_found_hint=f"Check the space, project and run id ({endpoint}).",
+            access_hint="Check the connection's personal access token: it must be valid and belong to a "
+            "member of the project with access to its workflows.",
+        )

@@ -1,0 +1,318 @@
+"""AWS CodeCatalyst workflow runs as botocore's ``codecatalyst`` client speaks them.
+
+rest-json over HTTPS with ``Authorization: Bearer <token>`` (botocore refuses bearer tokens over
+plain HTTP): GetWorkflowRun, StartWorkflowRun (idempotent on ``clientToken``), ListWorkflowRuns.
+Errors carry ``x-amzn-ErrorType`` and ``{"message": ...}``. Tokens are kept only as SHA-256
+digests, so tests can check which token arrived without the emulator holding secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .store import RunRecord, Workflow
+from .timeline import Position
+from .wire import Request, Response
+
+PREFIX = re.compile(r"^/v1/spaces/(?P<space>[^/]+)/projects/(?P<project>[^/]+)/workflowRuns(?:/(?P<run>[^/]+))?$")
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "SUPERSEDED", "CANCELLED", "NOT_RUN", "ABANDONED"})
+DEFAULT_TIMELINE: tuple[dict[str, Any], ...] = ({"status": "IN_PROGRESS", "polls": 2}, {"status": "SUCCEEDED"})
+_ERROR_TYPES = {
+    400: "ValidationException",
+    401: "UnauthorizedException",
+    402: "ServiceQuotaExceededException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    409: "ConflictException",
+    429: "ThrottlingException",
+}
+
+
+class CodeCatalystError(Exception):
+    def __init__(self, status: int, message: str, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.error_type = status, message, error_type
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _key(space: str, project: str, workflow_id: str) -> str:
+    return f"{space}/{project}/{workflow_id}"
+
+
+class CodeCatalystService(Service):
+    """The CodeCatalyst workflow-run API and its set-up helpers."""
+
+    name = "codecatalyst"
+    operations = frozenset({"GetWorkflowRun", "StartWorkflowRun", "ListWorkflowRuns"})
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self.reset()
+
+    def reset(self) -> None:
+        self.token_digests: list[str] = []
+        self._valid_digests: set[str] | None = None
+        self._client_tokens: dict[tuple[str, str, str], str] = {}
+
+    # --- wire protocol -------------------------------------------------------------------
+
+    def matches(self, request: Request) -> bool:
+        return PREFIX.match(request.path) is not None
+
+    def operation(self, request: Request) -> str:
+        match = PREFIX.match(request.path)
+        if match and match.group("run"):
+            return "GetWorkflowRun"
+        return {"PUT": "StartWorkflowRun", "POST": "ListWorkflowRuns"}.get(request.method, "Unknown")
+
+    def error_response(self, status: int, error_type: str | None, message: str | None) -> Response:
+        error_type = error_type or _ERROR_TYPES.get(status, "InternalServerException")
+        body = {"message": message or ("Rate exceeded" if status == 429 else "Injected fault")}
+        return Response.json(body, status, headers={"x-amzn-ErrorType": error_type})
+
+    def handle(self, request: Request, ctx: CallContext) -> Response:
+        try:
+            self._authenticate(request)
+            match = PREFIX.match(request.path)
+            assert match is not None
+            space, project, run_id = match.group("space"), match.group("project"), match.group("run")
+            operation = self.operation(request)
+            if operation == "GetWorkflowRun" and request.method == "GET":
+                return Response.json(self._get(space, project, run_id or "", ctx))
+            if operation == "StartWorkflowRun":
+                return Response.json(self._start(space, project, request))
+            if operation == "ListWorkflowRuns":
+                return Response.json(self._list(space, project, request, ctx))
+            raise CodeCatalystError(405, f"{request.method} is not supported here", "ValidationException")
+        except CodeCatalystError as exc:
+            return self.error_response(exc.status, exc.error_type, exc.message)
+
+    def _authenticate(self, request: Request) -> None:
+        auth = request.header("authorization") or ""
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            raise CodeCatalystError(401, "Missing bearer token", "UnauthorizedException")
+        token_digest = digest(auth[7:].strip())
+        self.token_digests.append(token_digest)
+        if self._valid_digests is not None and token_digest not in self._valid_digests:
+            raise CodeCatalystError(403, "The token is not valid for this space", "AccessDeniedException")
+
+    def _find(self, space: str, project: str, run_id: str) -> RunRecord:
+        for run in self.store.runs(self.name):
+            if run.run_id == run_id and run.data.get("space") == space and run.data.get("project") == project:
+                return run
+        raise CodeCatalystError(404, f"Workflow run {run_id} was not found in project {project}")
+
+    def _wire(self, run: RunRecord, pos: Position) -> dict[str, Any]:
+        status = pos.step.status
+        out: dict[str, Any] = {
+            "spaceName": run.data["space"],
+            "projectName": run.data["project"],
+            "id": run.run_id,
+            "workflowId": run.data["workflow_id"],
+            "status": status,
+            "statusReasons": list(pos.step.extra.get("status_reasons", [])),
+            "startTime": _iso(run.started_on),
+            "lastUpdatedTime": _iso(max(pos.entered_at, run.started_on)),
+        }
+        if status in TERMINAL:
+            out["endTime"] = _iso(max(pos.entered_at, run.started_on))
+        return out
+
+    def _position(self, run: RunRecord, ctx: CallContext) -> Position:
+        return self.store.observe(run) if ctx.observe else self.store.peek(run)
+
+    def _get(self, space: str, project: str, run_id: str, ctx: CallContext) -> dict[str, Any]:
+        with self.store.lock:
+            run = self._find(space, project, run_id)
+            return self._wire(run, self._position(run, ctx))
+
+    def _start(self, space: str, project: str, request: Request) -> dict[str, Any]:
+        workflow_id = request.query_value("workflowId") or ""
+        body = request.json() or {}
+        token = str(body.get("clientToken") or uuid.uuid4())
+        with self.store.lock:
+            workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+            if workflow is None:
+                raise CodeCatalystError(404, f"Workflow {workflow_id} was not found in project {project}")
+            existing = self._client_tokens.get((space, project, token))
+            if existing is None:
+                existing = self._new_run(space, project, workflow_id, workflow.timeline).run_id
+                self._client_tokens[(space, project, token)] = existing
+        return {"spaceName": space, "projectName": project, "id": existing, "workflowId": workflow_id}
+
+    def _list(self, space: str, project: str, request: Request, ctx: CallContext) -> dict[str, Any]:
+        workflow_id = request.query_value("workflowId")
+        max_results = int(request.query_value("maxResults") or 50)
+        if not 1 <= max_results <= 50:
+            raise CodeCatalystError(400, "maxResults must be between 1 and 50")
+        offset = int(base64.urlsafe_b64decode(request.query_value("nextToken") or "MA==").decode())
+        with self.store.lock:
+            runs = [
+                r
+                for r in self.store.runs(self.name)
+                if r.data.get("space") == space
+                and r.data.get("project") == project
+                and (workflow_id is None or r.data.get("workflow_id") == workflow_id)
+            ]
+            runs.sort(key=lambda r: (-r.started_on, -r.seq))
+            page = runs[offset : offset + max_results]
+            items = []
+            for run in page:
+                wire = self._wire(run, self._position(run, ctx))
+                wire.pop("spaceName"), wire.pop("projectName")
+                items.append({**wire, "workflowName": run.data.get("workflow_name", "")})
+        out: dict[str, Any] = {"items": items}
+        if offset + max_results < len(runs):
+            out["nextToken"] = base64.urlsafe_b64encode(str(offset + max_results).encode()).decode()
+        return out
+
+    # --- set-up (Python and control API) ------------------------------------------------------
+
+    def require_tokens(self, *tokens: str) -> None:
+        """Answer 403 to any bearer token but these (none given: accept any token)."""
+        self._valid_digests = {digest(t) for t in tokens} or None
+
+    def define_workflow(
+        self, space: str, project: str, workflow_id: str, timeline: Sequence[Any] | None = None, name: str = ""
+    ) -> None:
+        steps = self.parse_timeline(list(DEFAULT_TIMELINE) if timeline is None else timeline)
+        data = {"space": space, "project": project, "workflow_id": workflow_id, "name": name or workflow_id}
+        self.store.put_workflow(Workflow(self.name, _key(space, project, workflow_id), steps, data))
+
+    def _new_run(
+        self,
+        space: str,
+        project: str,
+        workflow_id: str,
+        steps: Any,
+        run_id: str | None = None,
+        started_on: float | None = None,
+    ) -> RunRecord:
+        workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+        data = {
+            "space": space,
+            "project": project,
+            "workflow_id": workflow_id,
+            "workflow_name": workflow.data.get("name", "") if workflow else "",
+        }
+        return self.store.new_run(
+            self.name,
+            _key(space, project, workflow_id),
+            run_id or str(uuid.uuid4()),
+            steps,
+            started_on=started_on,
+            data=data,
+        )
+
+    def add_run(
+        self,
+        space: str,
+        project: str,
+        timeline: Sequence[Any] | None = None,
+        *,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        started_on: float | None = None,
+    ) -> str:
+        """Add a run (its workflow defined if missing); returns the run id (a UUID)."""
+        workflow_id = workflow_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{space}/{project}/default"))
+        with self.store.lock:
+            workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+            if workflow is None:
+                self.define_workflow(space, project, workflow_id)
+                workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+            assert workflow is not None
+            steps = workflow.timeline if timeline is None else self.parse_timeline(timeline)
+            return self._new_run(space, project, workflow_id, steps, run_id, started_on).run_id
+
+    def run(self, space: str, project: str, run_id: str) -> dict[str, Any]:
+        """The current record of a run (not counted as an observation); ``KeyError`` if absent."""
+        with self.store.lock:
+            try:
+                run = self._find(space, project, run_id)
+            except CodeCatalystError:
+                raise KeyError(f"no codecatalyst run {run_id!r} in {space}/{project}") from None
+            wire = self._wire(run, self.store.peek(run))
+            return {**wire, "observations": run.observations, "timeline": run.timeline.to_list()}
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, in creation order (not counted as observations)."""
+        return [self.run(r.data["space"], r.data["project"], r.run_id) for r in self.store.runs(self.name)]
+
+    def validate_step(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(extra) - {"status_reasons"}
+        if unknown:
+            raise ValueError(f"unknown codecatalyst timeline step fields: {sorted(unknown)}")
+        reasons = extra.get("status_reasons", [])
+        if not isinstance(reasons, list):
+            raise ValueError("status_reasons must be a list")
+        return dict(extra)
+
+    def load_scenario(self, section: Any) -> None:
+        """Apply ``{"workflows": [{space, project, workflow_id, timeline?, name?}], "runs": [...]}``."""
+        if not isinstance(section, Mapping) or set(section) - {"workflows", "runs"}:
+            raise ValueError('the codecatalyst scenario takes {"workflows": [...], "runs": [...]}')
+        for spec in section.get("workflows", []):
+            self.define_workflow(
+                spec["space"], spec["project"], spec["workflow_id"], spec.get("timeline"), spec.get("name", "")
+            )
+        for spec in section.get("runs", []):
+            self.add_run(
+                spec["space"],
+                spec["project"],
+                spec.get("timeline"),
+                workflow_id=spec.get("workflow_id"),
+                run_id=spec.get("run_id"),
+            )
+
+    def control_routes(self) -> Sequence[Route]:
+        return (
+            Route("POST", r"runs", self._control_add_run),
+            Route("PUT", r"workflows", self._control_define),
+            Route("GET", r"runs/(?P<space>[^/]+)/(?P<project>[^/]+)/(?P<run_id>[^/]+)", self._control_run),
+        )
+
+    def _control_add_run(self, call: ControlRequest) -> Any:
+        body = call.body_object()
+        try:
+            return {
+                "run_id": self.add_run(
+                    body["space"],
+                    body["project"],
+                    body.get("timeline"),
+                    workflow_id=body.get("workflow_id"),
+                    run_id=body.get("run_id"),
+                )
+            }
+        except (KeyError, ValueError) as exc:
+            raise ControlError(400, f"bad run: {exc}") from exc
+
+    def _control_define(self, call: ControlRequest) -> Any:
+        body = call.body_object()
+        try:
+            self.define_workflow(
+                body["space"], body["project"], body["workflow_id"], body.get("timeline"), body.get("name", "")
+            )
+        except (KeyError, ValueError) as exc:
+            raise ControlError(400, f"bad workflow: {exc}") from exc
+        return {"ok": True}
+
+    def _control_run(self, call: ControlRequest) -> Any:
+        try:
+            return self.run(call.params["space"], call.params["project"], call.params["run_id"])
+        except KeyError as exc:
+            raise ControlError(404, str(exc.args[0])) from exc

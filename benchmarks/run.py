@@ -1,0 +1,427 @@
+"""Benchmarks: this provider against the amazon provider, measured in the same run.
+
+    .venv/bin/python benchmarks/run.py [--waits N] [--repeat R] [--quick]
+
+1. DAG-parse import cost: ``import airflow_workflow_runs.sensors.glue`` vs
+   ``import airflow.providers.amazon.aws.sensors.glue``, each in a fresh process on top of an
+   already imported ``airflow.sdk``; median over R processes per side, alternating sides.
+2. Per-wait triggerer cost: N concurrent waits in one process (ours: ``WorkflowRunTrigger``;
+   amazon: ``GlueJobCompleteTrigger``) against the bundled emulator, which runs here in the
+   driver so its work is not billed to either side. One child process per side.
+
+Prints a markdown report and writes JSON to benchmarks/results/latest.json. Ratios are
+ours/amazon: below 1 means this provider costs less. Nothing here asserts a time; it measures.
+See benchmarks/README.md for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiobotocore_stack import AmazonStack
+from aiobotocore_stack import resolve as resolve_amazon_stack
+from benchlib import BENCH_DIR, CONN_ID, REPO, MiB, airflow_env, aws_connection, median, ratio, versions, write_json
+
+OURS_SENSOR = "airflow_workflow_runs.sensors.glue"
+AMAZON_SENSOR = "airflow.providers.amazon.aws.sensors.glue"
+WORKFLOW = "bench-workflow"
+JOB = "bench-job"
+WARMUP_WAITS = 2
+CHILD_IMPORT_ALLOWANCE = 90.0  # seconds a child may spend importing Airflow before its phase
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run_child(script: str, args: Sequence[str], env: Mapping[str, str], timeout: float, workdir: Path) -> None:
+    """Run a child script to completion within ``timeout``; its output goes to files in workdir."""
+    stdout, stderr = workdir / "stdout.txt", workdir / "stderr.txt"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        try:
+            done = subprocess.run(
+                [sys.executable, str(BENCH_DIR / script), *args],
+                env=dict(env),
+                cwd=REPO,
+                stdout=out,
+                stderr=err,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"{script} did not finish within {timeout:.0f} s (see {workdir})") from exc
+    if done.returncode != 0:
+        tail = stderr.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{script} exited with {done.returncode}:\n{tail}")
+
+
+# --- 1. import cost ----------------------------------------------------------------------------
+
+
+def import_cost(repeat: int, tmp: Path) -> dict[str, Any]:
+    sides = {"ours": OURS_SENSOR, "amazon": AMAZON_SENSOR}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
+    for i in range(repeat):
+        order = list(sides) if i % 2 == 0 else list(reversed(sides))
+        for name in order:
+            workdir = tmp / f"import-{name}-{i}"
+            (workdir / "home" / "dags").mkdir(parents=True)
+            out = workdir / "result.json"
+            run_child("import_cost.py", [sides[name], str(out)], airflow_env(workdir / "home"), 180, workdir)
+            runs[name].append(json.loads(out.read_text()))
+        log(f"import cost: run {i + 1}/{repeat} done")
+    summary: dict[str, Any] = {}
+    for name, results in runs.items():
+        summary[name] = {
+            "module": sides[name],
+            "runs": results,
+            "median": {
+                key: median(r[key] for r in results)
+                for key in ("wall_s", "cpu_s", "rss_delta_bytes", "uss_delta_bytes", "new_modules", "baseline_import_s")
+            },
+            "sdk_modules_imported": {
+                mod: any(r["sdk_modules_imported"][mod] for r in results) for mod in results[0]["sdk_modules_imported"]
+            },
+            "new_top_level_packages": results[0]["new_top_level_packages"],
+        }
+    summary["ratios"] = {
+        key: ratio(summary["ours"]["median"][key], summary["amazon"]["median"][key])
+        for key in ("wall_s", "cpu_s", "rss_delta_bytes", "uss_delta_bytes", "new_modules")
+    }
+    return summary
+
+
+# --- 2. per-wait triggerer cost ----------------------------------------------------------------
+
+
+def trigger_cost(args: argparse.Namespace, tmp: Path, amazon_stack: AmazonStack, log_level: str) -> dict[str, Any]:
+    from airflow_workflow_runs.emulator import Emulator
+
+    results: dict[str, Any] = {}
+    with Emulator(state_dir=tmp / "emulator") as emu:
+        sides: dict[str, tuple[Callable[[], str], str, str]] = {
+            "ours": (
+                lambda: emu.glue.add_run(
+                    WORKFLOW, [{"status": "RUNNING", "polls": args.polls}, {"status": "COMPLETED"}]
+                ),
+                WORKFLOW,
+                "GetWorkflowRun",
+            ),
+            "amazon": (
+                lambda: emu.glue.add_job_run(
+                    JOB, [{"status": "RUNNING", "polls": args.polls}, {"status": "SUCCEEDED"}]
+                ),
+                JOB,
+                "GetJobRun",
+            ),
+        }
+        for name, (add_run, run_name, operation) in sides.items():
+            if name == "amazon" and not amazon_stack.available:
+                results[name] = {"skipped": amazon_stack.error}
+                log(f"trigger cost: amazon side skipped: {amazon_stack.error}")
+                continue
+            emu.reset()
+            warmup = [add_run() for _ in range(WARMUP_WAITS)]
+            runs = [add_run() for _ in range(args.waits)]
+            workdir = tmp / f"trigger-{name}"
+            (workdir / "home" / "dags").mkdir(parents=True)
+            spec = {
+                "side": name,
+                "name": run_name,
+                "warmup": warmup,
+                "runs": runs,
+                "interval": args.interval,
+                "max_polls": args.polls + 20,
+                "timeout": args.timeout,
+            }
+            (workdir / "spec.json").write_text(json.dumps(spec))
+            env = airflow_env(workdir / "home", log_level=log_level)
+            env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = aws_connection(emu.https_url, emu.ca_bundle)
+            if name == "amazon" and amazon_stack.pythonpath:
+                env["PYTHONPATH"] = amazon_stack.pythonpath
+            log(f"trigger cost: {name}: {args.waits} concurrent waits ...")
+            out = workdir / "result.json"
+            run_child(
+                "trigger_cost.py",
+                [str(workdir / "spec.json"), str(out)],
+                env,
+                2 * args.timeout + CHILD_IMPORT_ALLOWANCE,
+                workdir,
+            )
+            result = json.loads(out.read_text())
+            result.update(_server_side(emu, result, run_name, runs, operation, name))
+            results[name] = result
+            log(
+                f"trigger cost: {name}: {result['cpu_s']:.1f} s CPU, {result['wall_s']:.1f} s wall, "
+                f"{result['requests']} requests for {result['polls']} polls"
+            )
+    return _trigger_summary(results, args)
+
+
+def _server_side(
+    emu: Any, result: Mapping[str, Any], run_name: str, runs: Sequence[str], operation: str, side: str
+) -> dict[str, Any]:
+    """What the emulator saw during the measured phase: requests, polls answered, connections."""
+    start, end = result["phase_start_epoch"], result["phase_end_epoch"]
+    entries = [e for e in emu.requests() if start <= e["time"] <= end + 1.0]
+    if side == "ours":
+        observations = [emu.glue.run(run_name, r)["observations"] for r in runs]
+    else:
+        observations = [emu.glue.job_run(run_name, r)["observations"] for r in runs]
+    return {
+        "requests": len(entries),
+        "requests_by_operation": dict(Counter(str(e["operation"]) for e in entries)),
+        "request_statuses": dict(Counter(str(e["status"]) for e in entries)),
+        "poll_operation": operation,
+        "polls": sum(observations),
+        "polls_per_wait": dict(Counter(observations)),
+        "tls_connections": len({(e["scheme"], e["connection"]) for e in entries}),
+    }
+
+
+def _trigger_summary(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    for result in results.values():
+        if "skipped" in result:
+            continue
+        n = result["waits"]
+        result["per_wait"] = {
+            "cpu_ms": 1000 * result["cpu_s"] / n,
+            "peak_rss_mib": (result["rss_peak_bytes"] - result["rss_before_bytes"]) / MiB / n,
+            "retained_rss_mib": (result["rss_after_bytes"] - result["rss_before_bytes"]) / MiB / n,
+        }
+        result["requests_per_poll"] = result["requests"] / result["polls"] if result["polls"] else None
+    ours, amazon = results.get("ours", {}), results.get("amazon", {})
+    ratios: dict[str, float | None] = {}
+    if "per_wait" in ours and "per_wait" in amazon:
+        for key in ("cpu_ms", "peak_rss_mib"):
+            ratios[key] = ratio(ours["per_wait"][key], amazon["per_wait"][key])
+        for key in ("wall_s", "requests_per_poll", "clients_built", "tls_connections"):
+            ratios[key] = ratio(ours[key], amazon[key])
+    return {
+        "waits": args.waits,
+        "polls_running": args.polls,
+        "expected_polls_per_wait": args.polls + 1,
+        "poll_interval_s": args.interval,
+        "timeout_s": args.timeout,
+        "ours": ours,
+        "amazon": amazon,
+        "ratios": ratios,
+    }
+
+
+# --- checks and report -------------------------------------------------------------------------
+
+
+def checks(report: Mapping[str, Any]) -> list[str]:
+    """Project rules the measurements can confirm or contradict (listed, never asserted)."""
+    out: list[str] = []
+    imp = report.get("import_cost")
+    if imp:
+        sdk = [m for m in ("boto3", "botocore", "aiobotocore") if imp["ours"]["sdk_modules_imported"][m]]
+        out.append(
+            f"{'FAIL' if sdk else 'ok'}: importing {OURS_SENSOR} imports {', '.join(sdk) if sdk else 'no cloud SDK'}"
+        )
+    trig = report.get("trigger_cost")
+    if trig and "per_wait" in trig["ours"]:
+        ours = trig["ours"]
+        expected = trig["expected_polls_per_wait"]
+        rpp = ours["requests_per_poll"]
+        out.append(f"{'ok' if rpp == 1 else 'FAIL'}: ours makes {rpp:.3f} requests per poll (rule: one)")
+        out.append(
+            f"{'ok' if ours['clients_built'] == 1 else 'FAIL'}: ours built {ours['clients_built']} SDK client(s) "
+            f"for {ours['waits']} waits on one connection (rule: shared per connection)"
+        )
+        wrong = {k: v for k, v in ours["polls_per_wait"].items() if int(k) != expected}
+        out.append(
+            f"{'ok' if not wrong else 'FAIL'}: ours polled each run {expected} times"
+            + (f" (other counts: {wrong})" if wrong else "")
+        )
+        for name in ("ours", "amazon"):
+            side = trig[name]
+            if "outcomes" in side and side["outcomes"].get("succeeded") != side["waits"]:
+                out.append(f"FAIL: {name}: not every wait succeeded: {side['outcomes']} {side.get('errors')}")
+    return out
+
+
+def fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | str):
+        return str(value)
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    meta = report["meta"]
+    lines = [
+        "# airflow-workflow-runs benchmarks",
+        "",
+        f"{meta['date']} · Python {meta['python']} · {meta['cpus']} CPUs · apache-airflow {meta['airflow']} · "
+        f"amazon provider {meta['amazon_provider']} · ratios are ours/amazon (below 1: we cost less)",
+        "",
+    ]
+    imp = report.get("import_cost")
+    if imp:
+        o, a, r = imp["ours"]["median"], imp["amazon"]["median"], imp["ratios"]
+        mib = 1 / MiB
+        lines += [
+            f"## DAG-parse import cost (median of {report['meta']['repeat']} fresh processes each)",
+            "",
+            "On top of `import airflow.sdk` (+ `DAG`, `BaseOperator`, `BaseSensorOperator`), which every "
+            f"DAG file pays anyway (median {fmt(1000 * o['baseline_import_s'], 0)} ms here). "
+            "Memory: RSS and USS deltas (psutil/`/proc`), not tracemalloc.",
+            "",
+            f"| | ours `{OURS_SENSOR}` | amazon `{AMAZON_SENSOR}` | ours/amazon |",
+            "|---|---:|---:|---:|",
+            f"| wall time (ms) | {fmt(1000 * o['wall_s'])} | {fmt(1000 * a['wall_s'])} | {fmt_ratio(r['wall_s'])} |",
+            f"| CPU time (ms) | {fmt(1000 * o['cpu_s'])} | {fmt(1000 * a['cpu_s'])} | {fmt_ratio(r['cpu_s'])} |",
+            f"| RSS delta (MiB) | {fmt(o['rss_delta_bytes'] * mib)} | {fmt(a['rss_delta_bytes'] * mib)} "
+            f"| {fmt_ratio(r['rss_delta_bytes'])} |",
+            f"| USS delta (MiB) | {fmt(_scale(o['uss_delta_bytes'], mib))} | {fmt(_scale(a['uss_delta_bytes'], mib))} "
+            f"| {fmt_ratio(r['uss_delta_bytes'])} |",
+            f"| modules newly imported | {fmt(o['new_modules'], 0)} | {fmt(a['new_modules'], 0)} "
+            f"| {fmt_ratio(r['new_modules'])} |",
+        ]
+        for mod in ("boto3", "botocore", "aiobotocore"):
+            lines.append(
+                f"| imports `{mod}`? | {fmt(imp['ours']['sdk_modules_imported'][mod])} "
+                f"| {fmt(imp['amazon']['sdk_modules_imported'][mod])} | |"
+            )
+        lines.append("")
+    trig = report.get("trigger_cost")
+    if trig:
+        o, a, r = trig["ours"], trig["amazon"], trig["ratios"]
+        lines += [
+            f"## Per-wait triggerer cost ({trig['waits']} concurrent waits in one process)",
+            "",
+            f"Each run answers RUNNING for {trig['polls_running']} polls, then succeeds "
+            f"({trig['expected_polls_per_wait']} polls per wait); poll interval {trig['poll_interval_s']} s. "
+            "CPU = `time.process_time()` of the whole process over the measured phase (all threads, "
+            "every SDK client built included); memory from `/proc/self/status` "
+            f"(peak: {o.get('rss_peak_method', 'n/a')}). Emulator work is in another process.",
+            "",
+            "| | ours `WorkflowRunTrigger` | amazon `GlueJobCompleteTrigger` | ours/amazon |",
+            "|---|---:|---:|---:|",
+        ]
+        if "skipped" in a:
+            lines.insert(-3, f"Amazon side skipped: {a['skipped']}")
+
+        def row(label: str, get: Callable[[Mapping[str, Any]], Any], key: str | None = None, digits: int = 2) -> None:
+            ov = get(o) if "per_wait" in o else None
+            av = get(a) if "per_wait" in a else None
+            shown = fmt_ratio(r.get(key)) if key else ""
+            lines.append(f"| {label} | {fmt(ov, digits)} | {fmt(av, digits)} | {shown} |")
+
+        row("CPU per wait (ms)", lambda s: s["per_wait"]["cpu_ms"], "cpu_ms")
+        row("peak RSS growth per wait (MiB)", lambda s: s["per_wait"]["peak_rss_mib"], "peak_rss_mib", 3)
+        row("RSS retained per wait after all ended (MiB)", lambda s: s["per_wait"]["retained_rss_mib"], None, 3)
+        row("wall time, all waits (s)", lambda s: s["wall_s"], "wall_s")
+        row("requests per poll", lambda s: s["requests_per_poll"], "requests_per_poll", 3)
+        row("polls answered / requests", lambda s: f"{s['polls']} / {s['requests']}")
+        row("SDK clients built", lambda s: s["clients_built"], "clients_built")
+        row("TLS connections opened", lambda s: s["tls_connections"], "tls_connections")
+        row("SDK clients still alive after all waits ended", lambda s: s["live_sdk_clients_after"])
+        row("waits succeeded", lambda s: f"{s['outcomes'].get('succeeded', 0)} / {s['waits']}")
+        row(
+            "botocore",
+            lambda s: (
+                s["botocore"] + (f" + aiobotocore {s['versions']['aiobotocore']}" if s["side"] == "amazon" else "")
+            ),
+        )
+        lines.append("")
+        if report["meta"].get("amazon_stack"):
+            lines += [f"Amazon side's aiobotocore stack: {report['meta']['amazon_stack']}.", ""]
+    lines += ["## Checks", ""] + [f"- {c}" for c in report["checks"]] + [""]
+    return "\n".join(lines)
+
+
+def _scale(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--waits", type=int, help="concurrent waits per trigger side (default 500; --quick 50)")
+    parser.add_argument("--repeat", type=int, help="fresh processes per import-cost side (default 5; --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="smaller, faster run")
+    parser.add_argument("--polls", type=int, default=3, help="RUNNING polls before each run ends (default 3)")
+    parser.add_argument("--interval", type=float, default=0.1, help="poll interval in seconds (default 0.1)")
+    parser.add_argument("--timeout", type=float, default=150.0, help="bound on one side's waits, seconds")
+    parser.add_argument("--log-level", default="WARNING", help="Airflow log level in the children (default WARNING)")
+    parser.add_argument("--only", choices=("imports", "triggers"), help="run one of the two benchmarks")
+    parser.add_argument("--aiobotocore-path", help="a directory with aiobotocore + botocore for the amazon side")
+    parser.add_argument("--json", default=str(BENCH_DIR / "results" / "latest.json"), help="where to write JSON")
+    args = parser.parse_args(argv)
+    args.waits = args.waits if args.waits is not None else (50 if args.quick else 500)
+    args.repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
+    if not 1 <= args.waits <= 5000 or not 1 <= args.repeat <= 50 or not 0 <= args.polls <= 100:
+        parser.error("--waits must be 1..5000, --repeat 1..50, --polls 0..100")
+    if not 0.01 <= args.interval <= 10 or not 1 <= args.timeout <= 900:
+        parser.error("--interval must be 0.01..10 s and --timeout 1..900 s")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="awr-bench-"))
+    vers = versions("apache-airflow", "apache-airflow-providers-amazon", "botocore", "boto3")
+    report: dict[str, Any] = {
+        "meta": {
+            "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "airflow": vers["apache-airflow"],
+            "amazon_provider": vers["apache-airflow-providers-amazon"],
+            "venv_botocore": vers["botocore"],
+            "venv_boto3": vers["boto3"],
+            "argv": sys.argv[1:],
+            "quick": args.quick,
+            "waits": args.waits,
+            "repeat": args.repeat,
+        }
+    }
+    try:
+        if args.only in (None, "imports"):
+            report["import_cost"] = import_cost(args.repeat, tmp)
+        if args.only in (None, "triggers"):
+            stack = resolve_amazon_stack(sys.executable, args.aiobotocore_path, log=log)
+            report["meta"]["amazon_stack"] = stack.source
+            report["trigger_cost"] = trigger_cost(args, tmp, stack, args.log_level)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report["checks"] = checks(report)
+    report["meta"]["duration_s"] = time.perf_counter() - started
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, report)
+    print(markdown(report))
+    log(f"done in {report['meta']['duration_s']:.0f} s; JSON in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 PACKAGE = "airflow_workflow_runs"
+GLUE = "AWS Glue workflow runs"
+CODECATALYST = "AWS CodeCatalyst workflow runs"
+
+CA_BUNDLE_FIELD = {
+    "label": "CA bundle",
+    "description": "Path of a PEM file of certificate authorities that verify the endpoint's TLS "
+    "certificate (corporate proxies, the bundled emulator). Empty: the system's.",
+    "schema": {"type": ["string", "null"]},
+}
+
+
+def _modules(integration: str, kind: str, service: str) -> dict[str, Any]:
+    return {"integration-name": integration, "python-modules": [f"{PACKAGE}.{kind}.{service}"]}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -18,26 +31,54 @@ def get_provider_info() -> dict[str, Any]:
         "other clouds (AWS Glue workflows, and more).",
         "integrations": [
             {
-                "integration-name": "AWS Glue workflow runs",
+                "integration-name": GLUE,
                 "external-doc-url": "https://docs.aws.amazon.com/glue/latest/dg/workflows_overview.html",
                 "tags": ["aws"],
             },
-        ],
-        "hooks": [
-            {"integration-name": "AWS Glue workflow runs", "python-modules": [f"{PACKAGE}.hooks.glue"]},
-        ],
-        "sensors": [
-            {"integration-name": "AWS Glue workflow runs", "python-modules": [f"{PACKAGE}.sensors.glue"]},
-        ],
-        "operators": [
-            {"integration-name": "AWS Glue workflow runs", "python-modules": [f"{PACKAGE}.operators.glue"]},
-        ],
-        "triggers": [
             {
-                "integration-name": "AWS Glue workflow runs",
-                "python-modules": [f"{PACKAGE}.triggers.workflow_run"],
+                "integration-name": CODECATALYST,
+                "external-doc-url": "https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_GetWorkflowRun.html",
+                "tags": ["aws"],
             },
         ],
-        "extra-links": [f"{PACKAGE}.links.glue.GlueWorkflowRunLink"],
-        "connection-types": [],
+        "hooks": [_modules(GLUE, "hooks", "glue"), _modules(CODECATALYST, "hooks", "codecatalyst")],
+        "sensors": [_modules(GLUE, "sensors", "glue"), _modules(CODECATALYST, "sensors", "codecatalyst")],
+        "operators": [_modules(GLUE, "operators", "glue"), _modules(CODECATALYST, "operators", "codecatalyst")],
+        "triggers": [
+            # One generic trigger serves every service.
+            {"integration-name": GLUE, "python-modules": [f"{PACKAGE}.triggers.workflow_run"]},
+        ],
+        "extra-links": [
+            f"{PACKAGE}.links.glue.GlueWorkflowRunLink",
+            f"{PACKAGE}.links.codecatalyst.CodeCatalystWorkflowRunLink",
+        ],
+        "connection-types": [
+            # Glue uses the amazon provider's ``aws`` connection type: it is not registered again here.
+            {
+                "connection-type": "codecatalyst",
+                "hook-class-name": f"{PACKAGE}.hooks.codecatalyst.CodeCatalystWorkflowRunHook",
+                "hook-name": "AWS CodeCatalyst",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port"],
+                    "relabeling": {"host": "Endpoint URL", "password": "Personal access token"},
+                    "placeholders": {
+                        "host": "empty: https://codecatalyst.global.api.aws",
+                        "password": "empty: botocore's token chain (AWS_BEARER_TOKEN_CODECATALYST, SSO)",
+                    },
+                },
+                "conn-fields": {
+                    "region_name": {
+                        "label": "Region",
+                        "description": "Signing region of the CodeCatalyst API (default us-west-2).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "max_attempts": {
+                        "label": "Attempts per call",
+                        "description": "botocore standard-mode attempts for one API call (default 3).",
+                        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 3},
+                    },
+                    "ca_bundle": CA_BUNDLE_FIELD,
+                },
+            },
+        ],
     }

@@ -17,6 +17,8 @@ SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws
         "airflow_workflow_runs.operators.glue",
         "airflow_workflow_runs.triggers.workflow_run",
         "airflow_workflow_runs.links.glue",
+        "airflow_workflow_runs.sensors.codecatalyst",
+        "airflow_workflow_runs.operators.codecatalyst",
         "airflow_workflow_runs.get_provider_info",
     ],
 )

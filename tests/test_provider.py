@@ -58,3 +58,15 @@ def test_airflow_providers_cli_lists_it(command, expected):
         check=True,
     )
     assert expected in result.stdout
+
+
+def test_connection_forms_have_their_own_fields():
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    forms = {meta.connection_type: meta for meta in HookMetaService.hook_meta_data()}
+    codecatalyst = forms["codecatalyst"]
+    assert codecatalyst.hook_name == "AWS CodeCatalyst"
+    assert set(codecatalyst.extra_fields) == {"region_name", "max_attempts", "ca_bundle"}
+    standard = codecatalyst.standard_fields
+    assert standard.password.title == "Personal access token" and standard.host.title == "Endpoint URL"
+    assert standard.login.hidden is True

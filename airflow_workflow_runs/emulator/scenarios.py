@@ -13,6 +13,9 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
 * Glue run :data:`DEMO_GLUE_RUN_ID` on that workflow, present from start-up: RUNNING (1 of 3
   actions done) for its first 4 observations (whenever a DAG gets to it), then COMPLETED with
   all 3 succeeded.
+* CodeCatalyst workflow :data:`DEMO_CODECATALYST_WORKFLOW_ID` in space ``demo-space``, project
+  ``demo-project``: started runs go PROVISIONING, IN_PROGRESS (2 polls), SUCCEEDED; run
+  :data:`DEMO_CODECATALYST_RUN_ID` is IN_PROGRESS for 3 observations, then SUCCEEDED.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ import hashlib
 import json
 from pathlib import Path
 from typing import Any
+
+DEMO_CODECATALYST_SPACE = "demo-space"
+DEMO_CODECATALYST_PROJECT = "demo-project"
+DEMO_CODECATALYST_WORKFLOW_ID = "5f0c1d6e-2b7a-4c3e-9d81-0a1b2c3d4e5f"
+DEMO_CODECATALYST_RUN_ID = "9e8d7c6b-5a49-4c3b-8a2d-1f0e9d8c7b6a"
 
 DEMO_GLUE_WORKFLOW = "demo_nightly_etl"
 DEMO_GLUE_RUN_ID = "wr_" + hashlib.sha256(b"airflow-workflow-runs demo glue run").hexdigest()
@@ -50,6 +58,31 @@ DEMO: dict[str, Any] = {
             }
         ],
     }
+}
+
+DEMO["codecatalyst"] = {
+    "workflows": [
+        {
+            "space": DEMO_CODECATALYST_SPACE,
+            "project": DEMO_CODECATALYST_PROJECT,
+            "workflow_id": DEMO_CODECATALYST_WORKFLOW_ID,
+            "name": "build-and-test",
+            "timeline": [
+                {"status": "PROVISIONING", "polls": 1},
+                {"status": "IN_PROGRESS", "polls": 2},
+                {"status": "SUCCEEDED"},
+            ],
+        }
+    ],
+    "runs": [
+        {
+            "space": DEMO_CODECATALYST_SPACE,
+            "project": DEMO_CODECATALYST_PROJECT,
+            "workflow_id": DEMO_CODECATALYST_WORKFLOW_ID,
+            "run_id": DEMO_CODECATALYST_RUN_ID,
+            "timeline": [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}],
+        }
+    ],
 }
 
 BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {"demo": DEMO}

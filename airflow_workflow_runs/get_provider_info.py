@@ -10,6 +10,7 @@ from typing import Any
 PACKAGE = "airflow_workflow_runs"
 GLUE = "AWS Glue workflow runs"
 CODECATALYST = "AWS CodeCatalyst workflow runs"
+DATADOG = "Datadog Workflow Automation"
 
 CA_BUNDLE_FIELD = {
     "label": "CA bundle",
@@ -17,6 +18,10 @@ CA_BUNDLE_FIELD = {
     "certificate (corporate proxies, the bundled emulator). Empty: the system's.",
     "schema": {"type": ["string", "null"]},
 }
+
+
+#: (integration name, module name) of every service; its hook, sensor and operator modules share the name.
+SERVICES = ((GLUE, "glue"), (CODECATALYST, "codecatalyst"), (DATADOG, "datadog"))
 
 
 def _modules(integration: str, kind: str, service: str) -> dict[str, Any]:
@@ -40,10 +45,15 @@ def get_provider_info() -> dict[str, Any]:
                 "external-doc-url": "https://docs.aws.amazon.com/codecatalyst/latest/APIReference/API_GetWorkflowRun.html",
                 "tags": ["aws"],
             },
+            {
+                "integration-name": DATADOG,
+                "external-doc-url": "https://docs.datadoghq.com/api/latest/workflow-automation/",
+                "tags": ["software"],
+            },
         ],
-        "hooks": [_modules(GLUE, "hooks", "glue"), _modules(CODECATALYST, "hooks", "codecatalyst")],
-        "sensors": [_modules(GLUE, "sensors", "glue"), _modules(CODECATALYST, "sensors", "codecatalyst")],
-        "operators": [_modules(GLUE, "operators", "glue"), _modules(CODECATALYST, "operators", "codecatalyst")],
+        "hooks": [_modules(name, "hooks", service) for name, service in SERVICES],
+        "sensors": [_modules(name, "sensors", service) for name, service in SERVICES],
+        "operators": [_modules(name, "operators", service) for name, service in SERVICES],
         "triggers": [
             # One generic trigger serves every service.
             {"integration-name": GLUE, "python-modules": [f"{PACKAGE}.triggers.workflow_run"]},
@@ -51,6 +61,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             f"{PACKAGE}.links.glue.GlueWorkflowRunLink",
             f"{PACKAGE}.links.codecatalyst.CodeCatalystWorkflowRunLink",
+            f"{PACKAGE}.links.datadog.DatadogWorkflowInstanceLink",
         ],
         "connection-types": [
             # Glue uses the amazon provider's ``aws`` connection type: it is not registered again here.
@@ -76,6 +87,52 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Attempts per call",
                         "description": "botocore standard-mode attempts for one API call (default 3).",
                         "schema": {"type": ["integer", "null"], "minimum": 1, "default": 3},
+                    },
+                    "ca_bundle": CA_BUNDLE_FIELD,
+                },
+            },
+            {
+                "connection-type": "datadog_workflows",
+                "hook-class-name": f"{PACKAGE}.hooks.datadog.DatadogWorkflowInstanceHook",
+                "hook-name": "Datadog Workflow Automation",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port"],
+                    "relabeling": {"host": "API URL override", "password": "Application key"},
+                    "placeholders": {
+                        "host": "empty: https://api.<site> (a proxy or the emulator; http:// works)",
+                        "password": "an application key with workflows_read (and workflows_run to execute or cancel)",
+                    },
+                },
+                "conn-fields": {
+                    "api_key": {
+                        "label": "API key",
+                        "description": "The organization's Datadog API key.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "site": {
+                        "label": "Site",
+                        "description": "The Datadog site of the organization (default datadoghq.com).",
+                        "schema": {
+                            "type": ["string", "null"],
+                            "default": "datadoghq.com",
+                            "enum": [
+                                "datadoghq.com",
+                                "us3.datadoghq.com",
+                                "us5.datadoghq.com",
+                                "datadoghq.eu",
+                                "ap1.datadoghq.com",
+                                "ap2.datadoghq.com",
+                                "uk1.datadoghq.com",
+                                "ddog-gov.com",
+                                "us2.ddog-gov.com",
+                                None,
+                            ],
+                        },
+                    },
+                    "timeout": {
+                        "label": "Timeout (s)",
+                        "description": "Seconds per API request (default 60).",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
                     },
                     "ca_bundle": CA_BUNDLE_FIELD,
                 },

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".demo"
-DAG_IDS = ("example_glue_workflow_runs", "example_codecatalyst_workflow_runs")
+DAG_IDS = ("example_glue_workflow_runs", "example_codecatalyst_workflow_runs", "example_datadog_workflow_instances")
 
 
 def main() -> int:
@@ -74,8 +74,15 @@ def airflow_env(endpoints: dict[str, str]) -> dict[str, str]:
         "password": "demo-personal-access-token",
         "extra": {"ca_bundle": endpoints["ca_bundle"]},
     }
+    datadog = {
+        "conn_type": "datadog_workflows",
+        "host": endpoints["https_url"],
+        "password": "demo-application-key",
+        "extra": {"api_key": "demo-api-key", "site": "datadoghq.com", "ca_bundle": endpoints["ca_bundle"]},
+    }
     return {
         **os.environ,
+        "AIRFLOW_CONN_DATADOG_WORKFLOWS_DEFAULT": json.dumps(datadog),
         "AIRFLOW_CONN_CODECATALYST_DEFAULT": json.dumps(codecatalyst),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws.hooks")
+SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws.hooks", "datadog_api_client")
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,8 @@ SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws
         "airflow_workflow_runs.links.glue",
         "airflow_workflow_runs.sensors.codecatalyst",
         "airflow_workflow_runs.operators.codecatalyst",
+        "airflow_workflow_runs.sensors.datadog",
+        "airflow_workflow_runs.operators.datadog",
         "airflow_workflow_runs.get_provider_info",
     ],
 )

@@ -113,7 +113,7 @@ def test_missing_run_is_an_error_event(emu, glue_conn):
 
 
 def test_missing_run_is_retried_during_the_grace_after_a_start(emu, glue_conn):
-    event = first_event(trigger(glue_conn, "wr_late", not_found_grace_until=time.time() + 0.3))
+    event = first_event(trigger(glue_conn, "wr_late", not_found_grace_until=time.time() + 2))
     assert event["status"] == "error"
     assert len(emu.requests(service="glue")) >= 2
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .clock import Clock
 from .codecatalyst import CodeCatalystService
+from .datadog import DatadogService
 from .dispatch import Dispatcher
 from .glue import GlueService
 from .registry import BUILTIN_SERVICES
@@ -201,6 +202,13 @@ class Emulator:
         """The CodeCatalyst service: ``define_workflow``, ``add_run``, ``run``, ``require_tokens``."""
         service = self.service("codecatalyst")
         assert isinstance(service, CodeCatalystService)
+        return service
+
+    @property
+    def datadog(self) -> DatadogService:
+        """Datadog Workflow Automation: ``define_workflow``, ``add_instance``, ``instance``, ``require_keys``."""
+        service = self.service("datadog")
+        assert isinstance(service, DatadogService)
         return service
 
     # --- shared state ------------------------------------------------------------------------

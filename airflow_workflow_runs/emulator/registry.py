@@ -7,10 +7,12 @@ here. Put services with narrow ``matches`` (a specific header) before broad path
 from __future__ import annotations
 
 from .codecatalyst import CodeCatalystService
+from .datadog import DatadogService
 from .glue import GlueService
 from .service import Service
 
 BUILTIN_SERVICES: tuple[type[Service], ...] = (
     GlueService,
     CodeCatalystService,
+    DatadogService,
 )

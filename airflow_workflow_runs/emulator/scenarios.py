@@ -16,6 +16,9 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
 * CodeCatalyst workflow :data:`DEMO_CODECATALYST_WORKFLOW_ID` in space ``demo-space``, project
   ``demo-project``: started runs go PROVISIONING, IN_PROGRESS (2 polls), SUCCEEDED; run
   :data:`DEMO_CODECATALYST_RUN_ID` is IN_PROGRESS for 3 observations, then SUCCEEDED.
+* Datadog workflow :data:`DEMO_DATADOG_WORKFLOW_ID`: started instances are IN_PROGRESS for 2 polls,
+  then SUCCEEDED; instance :data:`DEMO_DATADOG_INSTANCE_ID` is IN_PROGRESS for 3 observations, then
+  SUCCEEDED.
 """
 
 from __future__ import annotations
@@ -81,6 +84,41 @@ DEMO["codecatalyst"] = {
             "workflow_id": DEMO_CODECATALYST_WORKFLOW_ID,
             "run_id": DEMO_CODECATALYST_RUN_ID,
             "timeline": [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}],
+        }
+    ],
+}
+
+DEMO_DATADOG_WORKFLOW_ID = "7c1e2f3a-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
+DEMO_DATADOG_INSTANCE_ID = "3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a"
+_DD_STEP = "Clean_up_tmp"
+DEMO["datadog"] = {
+    "workflows": [
+        {
+            "workflow_id": DEMO_DATADOG_WORKFLOW_ID,
+            "name": "remediate-disk-full",
+            "timeline": [
+                {"status": "IN_PROGRESS", "polls": 2, "steps": [{"stepName": _DD_STEP, "stepState": "IN_PROGRESS"}]},
+                {
+                    "status": "SUCCEEDED",
+                    "steps": [{"stepName": _DD_STEP, "stepState": "SUCCEEDED"}],
+                    "outputs": {"freed_gb": 12},
+                },
+            ],
+        }
+    ],
+    "instances": [
+        {
+            "workflow_id": DEMO_DATADOG_WORKFLOW_ID,
+            "instance_id": DEMO_DATADOG_INSTANCE_ID,
+            "payload": {"host": "db-02"},
+            "timeline": [
+                {"status": "IN_PROGRESS", "polls": 3, "steps": [{"stepName": _DD_STEP, "stepState": "IN_PROGRESS"}]},
+                {
+                    "status": "SUCCEEDED",
+                    "steps": [{"stepName": _DD_STEP, "stepState": "SUCCEEDED"}],
+                    "outputs": {"freed_gb": 7},
+                },
+            ],
         }
     ],
 }

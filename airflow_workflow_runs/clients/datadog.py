@@ -1,0 +1,456 @@
+"""Datadog Workflow Automation instances through ``datadog-api-client``'s ``WorkflowAutomationApi``.
+
+Operations: GetWorkflowInstance (``GET /api/v2/workflows/{workflow_id}/instances/{instance_id}``),
+CreateWorkflowInstance (``POST .../instances``), CancelWorkflowInstance (``PUT .../{instance_id}/cancel``)
+and ListWorkflowInstances (``GET .../instances?page[size]&page[number]``). Every call carries the
+``DD-API-KEY`` and ``DD-APPLICATION-KEY`` headers; reading needs the application key's
+``workflows_read`` permission, creating and cancelling ``workflows_run``.
+
+Each client has its own ``Configuration``: the legacy ``datadog`` package and its process-wide
+``initialize()`` state are never used, and the SDK's ``DD_SITE``/``DD_API_KEY``/``DD_APP_KEY``
+environment defaults are overwritten by the connection's values.
+
+The published response schema is loose (``<any-key>``): the status is read from
+``data.attributes.instanceStatus.detailsKind``. There is no published enum; the table holds the
+values seen in Datadog's own recorded API tests and product: ``IN_PROGRESS`` (running),
+``SUCCEEDED``, ``CANCELED`` (one L: cancelled), ``INSTANCE_ERROR`` and ``STEP_ERROR`` (failed).
+Anything else fails closed (``UNKNOWN``) with the raw value in the message. A failed instance's
+text names its ``errorDetail`` and every step whose ``stepState`` is not ``SUCCEEDED``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from datadog_api_client import ApiClient, Configuration
+from datadog_api_client.exceptions import ApiException, OpenApiException
+from datadog_api_client.v2.api.workflow_automation_api import WorkflowAutomationApi
+from datadog_api_client.v2.model.workflow_instance_create_meta import WorkflowInstanceCreateMeta
+from datadog_api_client.v2.model.workflow_instance_create_request import WorkflowInstanceCreateRequest
+
+from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
+from airflow_workflow_runs.model import (
+    AccessDenied,
+    InvalidRunReference,
+    RunNotFound,
+    RunState,
+    ServiceError,
+    TransientServiceError,
+    WorkflowRun,
+    WorkflowRunError,
+    describe_ref,
+)
+
+#: ``instanceStatus.detailsKind`` values seen on real instances; anything else is UNKNOWN.
+STATUS_TABLE: Mapping[str, RunState] = {
+    "IN_PROGRESS": RunState.RUNNING,
+    "SUCCEEDED": RunState.SUCCEEDED,
+    "CANCELED": RunState.CANCELLED,
+    "INSTANCE_ERROR": RunState.FAILED,
+    "STEP_ERROR": RunState.FAILED,
+}
+
+#: The SDK's ``site`` server variable enum (tests compare it with ``Configuration``), mapped to
+#: the host of the Datadog web app on that site, for console links.
+APP_HOSTS: Mapping[str, str] = {
+    "datadoghq.com": "app.datadoghq.com",
+    "us3.datadoghq.com": "us3.datadoghq.com",
+    "us5.datadoghq.com": "us5.datadoghq.com",
+    "datadoghq.eu": "app.datadoghq.eu",
+    "ap1.datadoghq.com": "ap1.datadoghq.com",
+    "ap2.datadoghq.com": "ap2.datadoghq.com",
+    "uk1.datadoghq.com": "uk1.datadoghq.com",
+    "ddog-gov.com": "app.ddog-gov.com",
+    "us2.ddog-gov.com": "us2.ddog-gov.com",
+}
+SITES = tuple(APP_HOSTS)
+DEFAULT_SITE = "datadoghq.com"
+
+#: Longest wait a 429's ``X-RateLimit-Reset`` is honoured for.
+MAX_RATE_LIMIT_WAIT = 300.0
+#: ListWorkflowInstances' largest page, and how far a search for an earlier try's instance looks.
+MAX_PAGE_SIZE = 100
+MAX_LIST_PAGES = 10
+MAX_CANDIDATES = 25
+#: Instance ids carry no documented pattern (they are UUIDs in practice); only what cannot be a
+#: path segment is refused.
+INSTANCE_ID_PATTERN = r"[^\s/?#]{1,128}"
+INSTANCE_ID_RULE = "a single path segment (no whitespace, '/', '?' or '#'), at most 128 characters"
+PERMISSIONS = {
+    "read": "workflows_read",
+    "run": "workflows_run",
+}
+
+
+def validate_workflow_id(value: object) -> str:
+    return check_string("workflow_id", value, pattern=UUID_PATTERN, rule="a UUID", service="datadog")
+
+
+def validate_instance_id(value: object) -> str:
+    return check_string("instance_id", value, pattern=INSTANCE_ID_PATTERN, rule=INSTANCE_ID_RULE, service="datadog")
+
+
+def validate_site(value: object) -> str:
+    site = DEFAULT_SITE if value is None or value == "" else value
+    if not isinstance(site, str) or site.strip().lower() not in APP_HOSTS:
+        raise ValueError(f"the connection's Datadog site {value!r} is not one of {', '.join(SITES)}")
+    return site.strip().lower()
+
+
+def build_api(
+    *,
+    api_key: str,
+    app_key: str,
+    site: str = DEFAULT_SITE,
+    host: str | None = None,
+    ca_bundle: str | None = None,
+    timeout: float | None = 60.0,
+) -> WorkflowAutomationApi:
+    """A ``WorkflowAutomationApi`` on its own ``Configuration`` (nothing process-wide).
+
+    ``host`` replaces the site's API URL exactly (a proxy, the emulator; plain http works).
+    """
+    config = Configuration(host=host or None, ssl_ca_cert=ca_bundle, request_timeout=timeout)
+    # Configuration() copies DD_SITE/DD_API_KEY/DD_APP_KEY from the process environment: the
+    # connection decides instead.
+    config.api_key = {"apiKeyAuth": api_key, "appKeyAuth": app_key}
+    config.server_variables = {"site": validate_site(site)}
+    return WorkflowAutomationApi(ApiClient(config))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    # Python < 3.12 takes at most 6 fractional digits.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _to_plain(value: Any) -> Any:
+    """An SDK model as plain JSON-like values: undeclared keys as on the wire, declared ones by python name."""
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        value = value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): _to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    """A JSON object, or an empty one for anything else (the schema promises nothing)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _short(value: Any, limit: int = 500) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _contains_pair(value: Any, key: str, wanted: str, depth: int = 0) -> bool:
+    """Whether ``{key: wanted}`` appears anywhere in a JSON-like value."""
+    if depth > 8:
+        return False
+    if isinstance(value, Mapping):
+        if value.get(key) == wanted:
+            return True
+        return any(_contains_pair(v, key, wanted, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_pair(v, key, wanted, depth + 1) for v in value)
+    return False
+
+
+def error_texts(body: Any) -> list[str]:
+    """Datadog's ``{"errors": [...]}``: strings, or objects with ``code``/``title``/``detail``."""
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            return [_short(text.strip(), 200)] if text.strip() else []
+    errors = body.get("errors") if isinstance(body, Mapping) else None
+    if not isinstance(errors, list):
+        return []
+    texts = []
+    for item in errors:
+        if isinstance(item, Mapping):
+            parts = [str(item[k]) for k in ("code", "title", "detail") if item.get(k)]
+            texts.append(": ".join(parts) if parts else _short(item, 200))
+        else:
+            texts.append(str(item))
+    return texts
+
+
+def error_codes(body: Any) -> set[str]:
+    if isinstance(body, Mapping) and isinstance(body.get("errors"), list):
+        return {str(e.get("code")) for e in body["errors"] if isinstance(e, Mapping) and e.get("code")}
+    return set()
+
+
+def rate_limit_wait(headers: Mapping[str, Any] | None) -> float | None:
+    """Seconds until the rate limit resets (``X-RateLimit-Reset``, else ``Retry-After``), bounded."""
+    if not headers:
+        return None
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    for name in ("x-ratelimit-reset", "retry-after"):
+        raw = lowered.get(name)
+        if raw is None:
+            continue
+        try:
+            seconds = float(str(raw).strip())
+        except ValueError:
+            continue
+        if seconds == seconds:  # not NaN
+            return min(max(seconds, 0.0), MAX_RATE_LIMIT_WAIT)
+    return None
+
+
+class DatadogRunClient(RunClient):
+    """Workflow instances of one Datadog organisation (one pair of keys, one site)."""
+
+    service = "datadog"
+    ref_fields = ("workflow_id", "instance_id")
+
+    def __init__(self, api: WorkflowAutomationApi, site: str = DEFAULT_SITE) -> None:
+        self._api = api
+        self.site = validate_site(site)
+
+    @property
+    def endpoint(self) -> str:
+        config = self._api.api_client.configuration
+        try:
+            return str(config.host)
+        except Exception:  # only used in messages
+            return f"https://api.{self.site}"
+
+    # -- RunClient ------------------------------------------------------------------------------
+
+    def validate_ref(self, ref: RunRef) -> dict[str, str]:
+        return {
+            "workflow_id": validate_workflow_id(ref.get("workflow_id")),
+            "instance_id": validate_instance_id(ref.get("instance_id")),
+        }
+
+    def get_run(self, ref: RunRef) -> WorkflowRun:
+        ref = self.validate_ref(ref)
+        return self.parse_instance(ref, self._get_raw(ref))
+
+    def _get_raw(self, ref: Mapping[str, str]) -> Mapping[str, Any]:
+        what = describe_ref(self.service, ref)
+        try:
+            response = self._api.get_workflow_instance(workflow_id=ref["workflow_id"], instance_id=ref["instance_id"])
+        except Exception as error:
+            raise self._translate(error, what, "read") from None
+        raw = _to_plain(response)
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("data"), Mapping):
+            raise TransientServiceError(f"{what}: the answer had no instance in it")
+        return raw
+
+    def cancel_run(self, ref: RunRef) -> None:
+        """CancelWorkflowInstance; Datadog answers ``{}``."""
+        ref = self.validate_ref(ref)
+        try:
+            self._api.cancel_workflow_instance(workflow_id=ref["workflow_id"], instance_id=ref["instance_id"])
+        except Exception as error:
+            raise self._translate(error, f"cancelling {describe_ref(self.service, ref)}", "run") from None
+
+    def console_url(self, ref: RunRef) -> str:
+        workflow_id = quote(str(ref.get("workflow_id", "")), safe="")
+        instance_id = quote(str(ref.get("instance_id", "")), safe="")
+        return f"https://{APP_HOSTS[self.site]}/workflow/{workflow_id}?instance={instance_id}"
+
+    # -- starting and finding instances ---------------------------------------------------------
+
+    def start_run(self, workflow_id: str, payload: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """CreateWorkflowInstance with ``payload`` as the workflow's inputs; returns the new ref."""
+        validate_workflow_id(workflow_id)
+        what = f"starting datadog workflow {workflow_id!r}"
+        if payload is not None and not isinstance(payload, Mapping):
+            raise InvalidRunReference(f"{what}: the payload must be a mapping, got {type(payload).__name__}")
+        try:
+            inputs = json.loads(json.dumps(dict(payload or {})))
+        except (TypeError, ValueError) as error:
+            raise InvalidRunReference(f"{what}: the payload is not JSON-serializable ({error})") from None
+        body = WorkflowInstanceCreateRequest(meta=WorkflowInstanceCreateMeta(payload=inputs))
+        try:
+            response = self._api.create_workflow_instance(workflow_id=workflow_id, body=body)
+        except Exception as error:
+            raise self._translate(error, what, "run") from None
+        instance_id = _obj(_obj(_to_plain(response)).get("data")).get("id")
+        if not isinstance(instance_id, str) or not instance_id:
+            raise ServiceError(f"{what}: the answer carried no instance id")
+        return {"workflow_id": workflow_id, "instance_id": instance_id}
+
+    def iter_instances(self, workflow_id: str, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """ListWorkflowInstances items (``{id, type, attributes}``), page by page, at most 10 pages."""
+        validate_workflow_id(workflow_id)
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidRunReference(f"datadog page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        for page_number in range(MAX_LIST_PAGES):
+            try:
+                page = self._api.list_workflow_instances(
+                    workflow_id=workflow_id, page_size=page_size, page_number=page_number
+                )
+            except Exception as error:
+                raise self._translate(error, f"instances of datadog workflow {workflow_id!r}", "read") from None
+            raw = _to_plain(page)
+            items = raw.get("data") if isinstance(raw, Mapping) else None
+            if not isinstance(items, list):
+                return
+            yield from (dict(item) for item in items if isinstance(item, Mapping))
+            if len(items) < page_size:
+                return
+
+    def find_running_instance(
+        self, workflow_id: str, input_name: str, run_key: str, started_after: datetime | None = None
+    ) -> WorkflowRun | None:
+        """The unfinished instance whose inputs hold ``{input_name: run_key}``, if any.
+
+        The list does not return inputs, so unfinished instances started after ``started_after``
+        are read one by one (at most ``MAX_CANDIDATES``) and searched for the pair.
+        """
+        candidates = 0
+        for item in self.iter_instances(workflow_id):
+            attributes = _obj(item.get("attributes"))
+            status = _obj(attributes.get("instanceStatus")).get("detailsKind")
+            if map_status(STATUS_TABLE, status) is not RunState.RUNNING or not isinstance(item.get("id"), str):
+                continue
+            started = _parse_time(attributes.get("startTimestamp"))
+            if started_after is not None and started is not None and started < started_after:
+                continue
+            candidates += 1
+            if candidates > MAX_CANDIDATES:
+                return None
+            ref = {"workflow_id": workflow_id, "instance_id": item["id"]}
+            try:
+                raw = self._get_raw(ref)
+            except RunNotFound:
+                continue
+            run = self.parse_instance(ref, raw)
+            # Where an instance shows its inputs is not documented (``attributes.trigger`` as far
+            # as seen): the whole of its attributes is searched for the exact pair.
+            if not run.is_terminal and _contains_pair(_obj(raw.get("data")).get("attributes"), input_name, run_key):
+                return run
+        return None
+
+    # -- parsing ----------------------------------------------------------------------------------
+
+    def parse_instance(self, ref: Mapping[str, str], raw: Mapping[str, Any]) -> WorkflowRun:
+        data = _obj(raw.get("data"))
+        attributes = _obj(data.get("attributes"))
+        instance_id = str(data.get("id") or attributes.get("id") or ref["instance_id"])
+        run_ref = {"workflow_id": ref["workflow_id"], "instance_id": instance_id}
+        status_obj = attributes.get("instanceStatus")
+        raw_status = status_obj.get("detailsKind") if isinstance(status_obj, Mapping) else None
+        state = map_status(STATUS_TABLE, raw_status)
+        steps = [s for s in attributes.get("stepStateAssociations") or [] if isinstance(s, Mapping)]
+        error = None
+        if state is RunState.UNKNOWN:
+            error = (
+                f"instanceStatus.detailsKind {raw_status!r} is not in the Datadog status table of this provider"
+                if raw_status is not None
+                else "the instance carried no instanceStatus.detailsKind"
+            )
+        if state in (RunState.FAILED, RunState.CANCELLED, RunState.UNKNOWN):
+            error = "; ".join(filter(None, [error, _failure_text(attributes, steps)])) or None
+        outputs = attributes.get("outputs")
+        meta = _obj(raw.get("meta"))
+        return WorkflowRun(
+            service=self.service,
+            ref=run_ref,
+            run_id=instance_id,
+            state=state,
+            raw_status=str(raw_status),
+            started_at=_parse_time(attributes.get("startTimestamp")),
+            ended_at=_parse_time(attributes.get("endTimestamp")),
+            error=error,
+            outputs=dict(outputs) if isinstance(outputs, Mapping) else None,
+            console_url=self.console_url(run_ref),
+            details={
+                "display_name": status_obj.get("displayName") if isinstance(status_obj, Mapping) else None,
+                "steps": [{"name": s.get("stepName"), "state": s.get("stepState")} for s in steps],
+                "error_detail": attributes.get("errorDetail"),
+                "trigger": attributes.get("trigger"),
+                "outputs_too_big": bool(meta.get("outputsTooBig")),
+                "site": self.site,
+            },
+        )
+
+    # -- errors -----------------------------------------------------------------------------------
+
+    def _translate(self, error: Exception, what: str, need: str) -> WorkflowRunError:
+        if isinstance(error, WorkflowRunError):
+            return error
+        if isinstance(error, ApiException):
+            return self._translate_api(error, what, need)
+        if isinstance(error, OpenApiException):
+            # The request was sent (ids are validated first) but the answer could not be read.
+            return TransientServiceError(f"{what}: Datadog's answer could not be read ({type(error).__name__})")
+        # urllib3 errors (refused/reset connections, timeouts, TLS) and anything else on the wire.
+        return TransientServiceError(f"{what}: the request to {self.endpoint} failed ({type(error).__name__}: {error})")
+
+    def _translate_api(self, error: ApiException, what: str, need: str) -> WorkflowRunError:
+        status = error.status or 0
+        texts = error_texts(error.body)
+        detail = f" ({'; '.join(texts)})" if texts else ""
+        where = f"Datadog site {self.site}" if self._site_endpoint() else self.endpoint
+        if status == 0:  # the SDK's wrapper of TLS errors
+            return TransientServiceError(f"{what}: the request to {self.endpoint} failed ({error.reason})")
+        if status == 404:
+            return RunNotFound(
+                f"{what} was not found{detail}. Check the workflow id and instance id, and that the connection "
+                f"points at the site holding the workflow ({where})."
+            )
+        if status in (401, 403):
+            permission = PERMISSIONS[need]
+            return AccessDenied(
+                f"{what}: access denied (HTTP {status}){detail}. The connection's API key must be valid for "
+                f"{where}, and its application key must carry the {permission} permission"
+                + (" (and workflows_read to follow the instance)" if need == "run" else "")
+                + "; a scoped application key needs it in its scopes."
+            )
+        if status == 429:
+            return TransientServiceError(
+                f"{what}: rate limited by Datadog{detail}", retry_after=rate_limit_wait(error.headers)
+            )
+        if status >= 500 or status == 408:
+            return TransientServiceError(f"{what}: Datadog answered HTTP {status}{detail}")
+        return ServiceError(f"{what}: Datadog refused the request (HTTP {status}){detail}")
+
+    def _site_endpoint(self) -> bool:
+        return self.endpoint.rstrip("/") == f"https://api.{self.site}"
+
+
+def _failure_text(attributes: Mapping[str, Any], steps: list[Mapping[str, Any]]) -> str | None:
+    parts = []
+    detail = attributes.get("errorDetail")
+    if detail:
+        parts.append(f"errorDetail: {_short(detail)}")
+    failed = []
+    for step in steps:
+        state = step.get("stepState")
+        if state == "SUCCEEDED":
+            continue
+        text = f"{step.get('stepName')!s} ({state})"
+        step_error = step.get("errorDetail") or step.get("error") or step.get("errorMessage")
+        if step_error:
+            text += f": {_short(step_error, 300)}"
+        failed.append(text)
+    if failed:
+        parts.append("steps not succeeded: " + ", ".join(failed))
+    return "; ".join(parts) or None

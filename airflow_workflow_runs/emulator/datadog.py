@@ -1,0 +1,423 @@
+"""Datadog Workflow Automation instances as ``datadog-api-client`` speaks them.
+
+``/api/v2/workflows/{workflow_id}/instances`` (GET: ListWorkflowInstances with ``page[size]``
+<= 100 and 0-based ``page[number]``, newest first; POST: CreateWorkflowInstance with
+``{"meta": {"payload": {...}}}``), ``.../instances/{instance_id}`` (GET: GetWorkflowInstance) and
+``.../instances/{instance_id}/cancel`` (PUT: CancelWorkflowInstance, answers ``{}``). Over plain
+HTTP or HTTPS (the SDK takes either through ``Configuration(host=...)``).
+
+Every request needs ``DD-API-KEY`` and ``DD-APPLICATION-KEY``: without them the answer is 403
+``{"errors": ["Forbidden"]}``, as Datadog's. Keys are kept only as SHA-256 digests. Errors are
+``{"errors": [...]}`` (objects with ``code``/``detail`` where Datadog's recorded answers have them);
+a 429 carries ``X-RateLimit-Limit/Period/Remaining/Reset/Name``.
+
+A timeline step's ``status`` is the instance's ``instanceStatus.detailsKind``; optional step fields
+``steps`` (``[{stepName, stepState, ...}]``), ``outputs`` and ``error_detail``. A workflow's
+``not_found_polls`` makes each new instance answer 404 INSTANCE_NOT_FOUND to that many reads, as
+Datadog can right after a create. The payload an instance was created with is shown in
+``attributes.trigger`` (where Datadog exposes the trigger's inputs to ``{{ Trigger.* }}``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .store import RunRecord, Workflow
+from .timeline import Position, Step
+from .wire import Request, Response
+
+PATH = re.compile(r"^/api/v2/workflows/(?P<workflow>[^/]+)/instances(?:/(?P<instance>[^/]+)(?P<cancel>/cancel)?)?/?$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+TERMINAL = frozenset({"SUCCEEDED", "CANCELED", "INSTANCE_ERROR", "STEP_ERROR"})
+DISPLAY_NAMES = {
+    "IN_PROGRESS": "Running",
+    "SUCCEEDED": "Succeeded",
+    "CANCELED": "Canceled",
+    "INSTANCE_ERROR": "Failed",
+    "STEP_ERROR": "Failed",
+}
+DEFAULT_TIMELINE: tuple[dict[str, Any], ...] = ({"status": "IN_PROGRESS", "polls": 2}, {"status": "SUCCEEDED"})
+_STEP_FIELDS = frozenset({"steps", "outputs", "error_detail"})
+_MESSAGES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too many requests",
+}
+
+
+class DatadogError(Exception):
+    def __init__(self, status: int, errors: list[Any], headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(str(errors))
+        self.status, self.errors, self.headers = status, errors, dict(headers or {})
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _int_query(request: Request, name: str, default: int) -> int:
+    raw = request.query_value(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise DatadogError(
+            400, [{"code": "INVALID_FIELD_VALUE", "detail": f"value {raw} is invalid for field {name}"}]
+        ) from None
+
+
+class DatadogService(Service):
+    """The Workflow Automation instance API and its set-up helpers."""
+
+    name = "datadog"
+    operations = frozenset(
+        {"GetWorkflowInstance", "CreateWorkflowInstance", "CancelWorkflowInstance", "ListWorkflowInstances"}
+    )
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self.reset()
+
+    def reset(self) -> None:
+        #: ``(api key digest, application key digest)`` of every authenticated request, in order.
+        self.key_digests: list[tuple[str, str]] = []
+        self._valid: tuple[str, str] | None = None
+        #: Seconds put in ``X-RateLimit-Reset`` of a 429.
+        self.rate_limit_reset: int = 1
+
+    # --- wire protocol -------------------------------------------------------------------
+
+    def matches(self, request: Request) -> bool:
+        return PATH.match(request.path) is not None
+
+    def operation(self, request: Request) -> str:
+        match = PATH.match(request.path)
+        if match is None:
+            return "Unknown"
+        if match.group("cancel"):
+            return "CancelWorkflowInstance"
+        if match.group("instance"):
+            return "GetWorkflowInstance"
+        return {"POST": "CreateWorkflowInstance", "GET": "ListWorkflowInstances"}.get(request.method, "Unknown")
+
+    def error_response(self, status: int, error_type: str | None, message: str | None) -> Response:
+        errors: list[Any] = [message or _MESSAGES.get(status, "Internal Server Error")]
+        if error_type:
+            errors = [{"code": error_type, "detail": message or _MESSAGES.get(status, "error")}]
+        return self._errors(DatadogError(status, errors))
+
+    def _errors(self, error: DatadogError) -> Response:
+        headers = dict(error.headers)
+        if error.status == 429:
+            headers.update(
+                {
+                    "X-RateLimit-Limit": "1000",
+                    "X-RateLimit-Period": "60",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(self.rate_limit_reset),
+                    "X-RateLimit-Name": "workflows_instances",
+                }
+            )
+        return Response.json({"errors": error.errors}, error.status, headers=headers)
+
+    def handle(self, request: Request, ctx: CallContext) -> Response:
+        try:
+            self._authenticate(request)
+            match = PATH.match(request.path)
+            assert match is not None
+            workflow_id, instance_id = match.group("workflow"), match.group("instance")
+            operation = self.operation(request)
+            if not UUID.match(workflow_id):
+                raise DatadogError(
+                    400,
+                    [{"code": "INVALID_FIELD_VALUE", "detail": "value <no value> is invalid for field workflow_id"}],
+                )
+            if operation == "GetWorkflowInstance" and request.method == "GET":
+                return Response.json(self._get(workflow_id, instance_id or "", ctx))
+            if operation == "CancelWorkflowInstance" and request.method == "PUT":
+                return Response.json(self._cancel(workflow_id, instance_id or ""))
+            if operation == "CreateWorkflowInstance":
+                return Response.json(self._create(workflow_id, request))
+            if operation == "ListWorkflowInstances":
+                return Response.json(self._list(workflow_id, request, ctx))
+            raise DatadogError(405, ["Method Not Allowed"])
+        except DatadogError as exc:
+            return self._errors(exc)
+
+    def _authenticate(self, request: Request) -> None:
+        api_key = (request.header("dd-api-key") or "").strip()
+        app_key = (request.header("dd-application-key") or "").strip()
+        if not api_key or not app_key:
+            raise DatadogError(403, ["Forbidden"])
+        pair = (digest(api_key), digest(app_key))
+        self.key_digests.append(pair)
+        if self._valid is not None and pair != self._valid:
+            raise DatadogError(403, ["Forbidden"])
+
+    def _find(self, workflow_id: str, instance_id: str) -> RunRecord:
+        run = self.store.run(self.name, workflow_id, instance_id)
+        if run is None:
+            raise DatadogError(404, [{"code": "INSTANCE_NOT_FOUND", "detail": f"instance {instance_id} not found"}])
+        return run
+
+    def _position(self, run: RunRecord, ctx: CallContext) -> Position:
+        return self.store.observe(run) if ctx.observe else self.store.peek(run)
+
+    def _attributes(self, run: RunRecord, pos: Position, full: bool) -> dict[str, Any]:
+        status = pos.step.status
+        attributes: dict[str, Any] = {
+            "instanceStatus": {"detailsKind": status, "displayName": DISPLAY_NAMES.get(status, status.title())},
+            "source": {"api": {"actingUser": {"userName": "Airflow", "userUuid": run.data["user"]}}},
+            "startTimestamp": _iso(run.started_on),
+        }
+        if status in TERMINAL:
+            attributes["endTimestamp"] = _iso(max(pos.entered_at, run.started_on))
+        if full:
+            attributes["outputs"] = dict(pos.step.extra.get("outputs", {}))
+            attributes["stepStateAssociations"] = list(pos.step.extra.get("steps", []))
+            attributes["trigger"] = dict(run.properties)
+            if "error_detail" in pos.step.extra:
+                attributes["errorDetail"] = pos.step.extra["error_detail"]
+        return attributes
+
+    def _get(self, workflow_id: str, instance_id: str, ctx: CallContext) -> dict[str, Any]:
+        with self.store.lock:
+            run = self._find(workflow_id, instance_id)
+            if run.data.get("hidden_reads", 0) > 0:
+                if ctx.observe:
+                    run.data["hidden_reads"] -= 1
+                raise DatadogError(404, [{"code": "INSTANCE_NOT_FOUND", "detail": f"instance {instance_id} not found"}])
+            attributes = self._attributes(run, self._position(run, ctx), full=True)
+        return {
+            "data": {
+                "attributes": attributes,
+                "id": instance_id,
+                "relationships": {"workflow": {"data": {"id": workflow_id, "type": "workflows"}}},
+                "type": "instances",
+            },
+            "meta": {"outputsTooBig": False, "sourceTooBig": False, "triggerTooBig": False},
+        }
+
+    def _create(self, workflow_id: str, request: Request) -> dict[str, Any]:
+        try:
+            body = request.json() or {}
+        except ValueError:
+            raise DatadogError(400, ["Bad Request"]) from None
+        meta = body.get("meta") if isinstance(body, dict) else None
+        payload = (meta or {}).get("payload") if isinstance(meta, dict) else None
+        if payload is not None and not isinstance(payload, dict):
+            raise DatadogError(400, [{"code": "INVALID_FIELD_VALUE", "detail": "payload must be an object"}])
+        with self.store.lock:
+            workflow = self.store.workflow(self.name, workflow_id)
+            if workflow is None:
+                raise DatadogError(404, [{"code": "WORKFLOW_NOT_FOUND", "detail": f"workflow {workflow_id} not found"}])
+            run = self._new_run(workflow_id, workflow.timeline, payload or {})
+            run.data["hidden_reads"] = int(workflow.data.get("not_found_polls", 0))
+        return {"data": {"attributes": {}, "id": run.run_id, "type": "instances"}, "meta": {"workflowId": workflow_id}}
+
+    def _cancel(self, workflow_id: str, instance_id: str) -> dict[str, Any]:
+        with self.store.lock:
+            run = self._find(workflow_id, instance_id)
+            if run.stop_requested:
+                return {}
+            run.stop_requested_at = self.store.now()
+            position = self.store.peek(run)
+            if position.step.status not in TERMINAL:
+                steps = [
+                    {**step, "stepState": "CANCELED"} if step.get("stepState") == "IN_PROGRESS" else step
+                    for step in position.step.extra.get("steps", [])
+                ]
+                run.timeline.interrupt([Step("CANCELED", extra={"steps": steps})], self.store.now())
+        return {}
+
+    def _list(self, workflow_id: str, request: Request, ctx: CallContext) -> dict[str, Any]:
+        size = _int_query(request, "page[size]", 10)
+        number = _int_query(request, "page[number]", 0)
+        if not 1 <= size <= 100 or number < 0:
+            raise DatadogError(
+                400, [{"code": "INVALID_FIELD_VALUE", "detail": "page[size] must be 1..100 and page[number] >= 0"}]
+            )
+        with self.store.lock:
+            runs = sorted(self.store.runs(self.name, workflow_id), key=lambda r: (-r.started_on, -r.seq))
+            counts = {"SUCCEEDED": 0, "CANCELED": 0, "failed": 0}
+            items = []
+            for index, run in enumerate(runs):
+                in_page = number * size <= index < (number + 1) * size
+                pos = self._position(run, ctx) if in_page else self.store.peek(run)
+                status = pos.step.status
+                key = status if status in ("SUCCEEDED", "CANCELED") else "failed" if status in TERMINAL else None
+                if key:
+                    counts[key] += 1
+                if in_page:
+                    attributes = self._attributes(run, pos, full=False)
+                    items.append({"attributes": attributes, "id": run.run_id, "type": "instances"})
+        return {
+            "data": items,
+            "meta": {
+                "canceledCount": counts["CANCELED"],
+                "failedCount": counts["failed"],
+                "page": {"totalCount": len(runs), "totalFilteredCount": len(runs)},
+                "succeededCount": counts["SUCCEEDED"],
+            },
+        }
+
+    # --- set-up (Python and control API) ------------------------------------------------------
+
+    def require_keys(self, api_key: str | None = None, app_key: str | None = None) -> None:
+        """Answer 403 to any key pair but this one (none given: accept any present keys)."""
+        self._valid = (digest(api_key), digest(app_key)) if api_key and app_key else None
+
+    def define_workflow(
+        self, workflow_id: str, timeline: Sequence[Any] | None = None, *, not_found_polls: int = 0, name: str = ""
+    ) -> None:
+        """A workflow whose created instances follow ``timeline`` (and first answer 404 ``not_found_polls`` times)."""
+        if not UUID.match(workflow_id):
+            raise ValueError(f"a Datadog workflow id is a UUID, got {workflow_id!r}")
+        if isinstance(not_found_polls, bool) or not isinstance(not_found_polls, int) or not_found_polls < 0:
+            raise ValueError(f"not_found_polls must be an integer >= 0, got {not_found_polls!r}")
+        steps = self.parse_timeline(list(DEFAULT_TIMELINE) if timeline is None else timeline)
+        data = {"name": name or workflow_id, "not_found_polls": not_found_polls}
+        self.store.put_workflow(Workflow(self.name, workflow_id, steps, data))
+
+    def _new_run(
+        self,
+        workflow_id: str,
+        steps: Any,
+        payload: Mapping[str, Any],
+        instance_id: str | None = None,
+        started_on: float | None = None,
+    ) -> RunRecord:
+        return self.store.new_run(
+            self.name,
+            workflow_id,
+            instance_id or str(uuid.uuid4()),
+            steps,
+            started_on=started_on,
+            properties=dict(payload),
+            data={"user": str(uuid.uuid5(uuid.NAMESPACE_URL, "airflow")), "hidden_reads": 0},
+        )
+
+    def add_instance(
+        self,
+        workflow_id: str,
+        timeline: Sequence[Any] | None = None,
+        *,
+        instance_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        started_on: float | None = None,
+    ) -> str:
+        """Add an instance (its workflow defined if missing); returns the instance id (a UUID)."""
+        with self.store.lock:
+            workflow = self.store.workflow(self.name, workflow_id)
+            if workflow is None:
+                self.define_workflow(workflow_id)
+                workflow = self.store.workflow(self.name, workflow_id)
+            assert workflow is not None
+            steps = workflow.timeline if timeline is None else self.parse_timeline(timeline)
+            return self._new_run(workflow_id, steps, payload or {}, instance_id, started_on).run_id
+
+    def instance(self, workflow_id: str, instance_id: str) -> dict[str, Any]:
+        """The current record of an instance (not counted as an observation); ``KeyError`` if absent."""
+        with self.store.lock:
+            run = self.store.run(self.name, workflow_id, instance_id)
+            if run is None:
+                raise KeyError(f"no datadog instance {instance_id!r} of workflow {workflow_id!r}")
+            attributes = self._attributes(run, self.store.peek(run), full=True)
+            return {
+                "id": run.run_id,
+                "workflow_id": workflow_id,
+                "attributes": attributes,
+                "payload": dict(run.properties),
+                "observations": run.observations,
+                "cancel_requested": run.stop_requested,
+                "timeline": run.timeline.to_list(),
+            }
+
+    def instances(self) -> list[dict[str, Any]]:
+        """Every instance, in creation order (not counted as observations)."""
+        return [self.instance(r.workflow, r.run_id) for r in self.store.runs(self.name)]
+
+    def validate_step(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(extra) - _STEP_FIELDS
+        if unknown:
+            raise ValueError(
+                f"unknown datadog timeline step fields: {sorted(unknown)}; allowed: {sorted(_STEP_FIELDS)}"
+            )
+        if not isinstance(extra.get("steps", []), list):
+            raise ValueError("steps must be a list of {stepName, stepState} objects")
+        if not isinstance(extra.get("outputs", {}), dict):
+            raise ValueError("outputs must be an object")
+        return dict(extra)
+
+    def load_scenario(self, section: Any) -> None:
+        """Apply ``{"workflows": [{workflow_id, timeline?, not_found_polls?, name?}], "instances": [...]}``."""
+        if not isinstance(section, Mapping) or set(section) - {"workflows", "instances"}:
+            raise ValueError('the datadog scenario takes {"workflows": [...], "instances": [...]}')
+        for spec in section.get("workflows", []):
+            self.define_workflow(
+                spec["workflow_id"],
+                spec.get("timeline"),
+                not_found_polls=spec.get("not_found_polls", 0),
+                name=spec.get("name", ""),
+            )
+        for spec in section.get("instances", []):
+            self.add_instance(
+                spec["workflow_id"],
+                spec.get("timeline"),
+                instance_id=spec.get("instance_id"),
+                payload=spec.get("payload"),
+            )
+
+    def control_routes(self) -> Sequence[Route]:
+        return (
+            Route("POST", r"instances", self._control_add),
+            Route("PUT", r"workflows", self._control_define),
+            Route("GET", r"instances/(?P<workflow_id>[^/]+)/(?P<instance_id>[^/]+)", self._control_instance),
+        )
+
+    def _control_add(self, call: ControlRequest) -> Any:
+        body = call.body_object()
+        try:
+            return {
+                "instance_id": self.add_instance(
+                    body["workflow_id"],
+                    body.get("timeline"),
+                    instance_id=body.get("instance_id"),
+                    payload=body.get("payload"),
+                )
+            }
+        except (KeyError, ValueError) as exc:
+            raise ControlError(400, f"bad instance: {exc}") from exc
+
+    def _control_define(self, call: ControlRequest) -> Any:
+        body = call.body_object()
+        try:
+            self.define_workflow(
+                body["workflow_id"],
+                body.get("timeline"),
+                not_found_polls=body.get("not_found_polls", 0),
+                name=body.get("name", ""),
+            )
+        except (KeyError, ValueError) as exc:
+            raise ControlError(400, f"bad workflow: {exc}") from exc
+        return {"ok": True}
+
+    def _control_instance(self, call: ControlRequest) -> Any:
+        try:
+            return self.instance(call.params["workflow_id"], call.params["instance_id"])
+        except KeyError as exc:
+            raise ControlError(404, str(exc.args[0])) from exc

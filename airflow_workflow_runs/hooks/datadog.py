@@ -1,0 +1,77 @@
+"""Datadog Workflow Automation instances on a ``datadog_workflows`` connection.
+
+Fields: **Password** = the application key (it needs ``workflows_read``, and ``workflows_run`` to
+start or cancel instances); extra **api_key** = the organisation's API key (both secret; the
+extra's name is one Airflow masks); extra **site** = the Datadog site (``datadoghq.com`` by
+default, one of ``clients.datadog.SITES``); **Host** = an exact API URL override (a proxy or the
+emulator; ``http://`` works); extras ``ca_bundle`` and ``timeout`` (seconds per request, default 60).
+The ``DD_SITE``/``DD_API_KEY``/``DD_APP_KEY`` environment variables are not used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow_workflow_runs.clients.datadog import DatadogRunClient, build_api, validate_site
+from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_str
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient]):
+    """Reads, starts and cancels Datadog workflow instances.
+
+    :param datadog_conn_id: a ``datadog_workflows`` connection (it must exist: Datadog has no
+        ambient credentials).
+    """
+
+    client_class = DatadogRunClient
+    conn_name_attr = "datadog_conn_id"
+    default_conn_name = "datadog_workflows_default"
+    conn_type = "datadog_workflows"
+    hook_name = "Datadog Workflow Automation"
+    missing_connection_ok = False
+
+    def __init__(self, datadog_conn_id: str | None = default_conn_name) -> None:
+        super().__init__(conn_id=datadog_conn_id)
+
+    def build_client(self, conn: Connection | None) -> DatadogRunClient:
+        if conn is None:
+            raise ValueError("a datadog_workflows connection is required (datadog_conn_id=None was given)")
+        api_key = extra_str(conn, "api_key")
+        app_key = (conn.password or "").strip()
+        missing = [
+            name for name, value in (("api_key (extra)", api_key), ("application key (Password)", app_key)) if not value
+        ]
+        if missing:
+            raise ValueError(f"the Datadog connection {conn.conn_id!r} lacks its {' and '.join(missing)}")
+        assert api_key is not None
+        site = validate_site(extra_str(conn, "site"))
+        return DatadogRunClient(
+            build_api(
+                api_key=api_key,
+                app_key=app_key,
+                site=site,
+                host=endpoint_override(conn),
+                ca_bundle=ca_bundle(conn),
+                timeout=_timeout(conn),
+            ),
+            site=site,
+        )
+
+
+def _timeout(conn: Connection) -> float:
+    value = extra_str(conn, "timeout")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"the connection's timeout must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"the connection's timeout must be positive, got {value!r}")
+    return seconds

@@ -11,6 +11,7 @@ PACKAGE = "airflow_workflow_runs"
 GLUE = "AWS Glue workflow runs"
 CODECATALYST = "AWS CodeCatalyst workflow runs"
 DATADOG = "Datadog Workflow Automation"
+DATAWORKS = "Alibaba Cloud DataWorks workflow instances"
 
 CA_BUNDLE_FIELD = {
     "label": "CA bundle",
@@ -21,7 +22,7 @@ CA_BUNDLE_FIELD = {
 
 
 #: (integration name, module name) of every service; its hook, sensor and operator modules share the name.
-SERVICES = ((GLUE, "glue"), (CODECATALYST, "codecatalyst"), (DATADOG, "datadog"))
+SERVICES = ((GLUE, "glue"), (CODECATALYST, "codecatalyst"), (DATADOG, "datadog"), (DATAWORKS, "dataworks"))
 
 
 def _modules(integration: str, kind: str, service: str) -> dict[str, Any]:
@@ -50,6 +51,12 @@ def get_provider_info() -> dict[str, Any]:
                 "external-doc-url": "https://docs.datadoghq.com/api/latest/workflow-automation/",
                 "tags": ["software"],
             },
+            {
+                "integration-name": DATAWORKS,
+                "external-doc-url": "https://www.alibabacloud.com/help/en/dataworks/developer-reference/"
+                "api-dataworks-public-2024-05-18-getworkflowinstance",
+                "tags": ["alibaba"],
+            },
         ],
         "hooks": [_modules(name, "hooks", service) for name, service in SERVICES],
         "sensors": [_modules(name, "sensors", service) for name, service in SERVICES],
@@ -62,6 +69,7 @@ def get_provider_info() -> dict[str, Any]:
             f"{PACKAGE}.links.glue.GlueWorkflowRunLink",
             f"{PACKAGE}.links.codecatalyst.CodeCatalystWorkflowRunLink",
             f"{PACKAGE}.links.datadog.DatadogWorkflowInstanceLink",
+            f"{PACKAGE}.links.dataworks.DataWorksWorkflowInstanceLink",
         ],
         "connection-types": [
             # Glue uses the amazon provider's ``aws`` connection type: it is not registered again here.
@@ -133,6 +141,35 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Timeout (s)",
                         "description": "Seconds per API request (default 60).",
                         "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                    },
+                    "ca_bundle": CA_BUNDLE_FIELD,
+                },
+            },
+            {
+                "connection-type": "alibaba_dataworks",
+                "hook-class-name": f"{PACKAGE}.hooks.dataworks.DataWorksWorkflowInstanceHook",
+                "hook-name": "Alibaba Cloud DataWorks",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema"],
+                    "relabeling": {"host": "Endpoint URL", "login": "AccessKey ID", "password": "AccessKey secret"},
+                    "placeholders": {
+                        "host": "empty: https://dataworks.{region}.aliyuncs.com",
+                        "login": "empty: the Alibaba default credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID, ...)",
+                        "password": "empty: the Alibaba default credential chain",
+                    },
+                },
+                "conn-fields": {
+                    "region": {
+                        "label": "Region",
+                        "description": "Region id of the DataWorks workspace, e.g. cn-hangzhou, cn-shanghai, "
+                        "ap-southeast-1 (default cn-hangzhou). Picks the endpoint dataworks.{region}.aliyuncs.com "
+                        "and the console link.",
+                        "schema": {"type": ["string", "null"], "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+                    },
+                    "security_token": {
+                        "label": "STS security token",
+                        "description": "Only with a temporary (STS) AccessKey pair.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
                     },
                     "ca_bundle": CA_BUNDLE_FIELD,
                 },

@@ -16,7 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".demo"
-DAG_IDS = ("example_glue_workflow_runs", "example_codecatalyst_workflow_runs", "example_datadog_workflow_instances")
+DAG_IDS = (
+    "example_glue_workflow_runs",
+    "example_codecatalyst_workflow_runs",
+    "example_datadog_workflow_instances",
+    "example_dataworks_workflow_instances",
+)
 
 
 def main() -> int:
@@ -80,8 +85,16 @@ def airflow_env(endpoints: dict[str, str]) -> dict[str, str]:
         "password": "demo-application-key",
         "extra": {"api_key": "demo-api-key", "site": "datadoghq.com", "ca_bundle": endpoints["ca_bundle"]},
     }
+    dataworks = {
+        "conn_type": "alibaba_dataworks",
+        "host": endpoints["https_url"],
+        "login": "LTAIdemoAccessKeyId",
+        "password": "demo-access-key-secret",
+        "extra": {"region": "cn-hangzhou", "ca_bundle": endpoints["ca_bundle"]},
+    }
     return {
         **os.environ,
+        "AIRFLOW_CONN_ALIBABA_DATAWORKS_DEFAULT": json.dumps(dataworks),
         "AIRFLOW_CONN_DATADOG_WORKFLOWS_DEFAULT": json.dumps(datadog),
         "AIRFLOW_CONN_CODECATALYST_DEFAULT": json.dumps(codecatalyst),
         "AIRFLOW_HOME": str(home),

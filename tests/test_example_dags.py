@@ -16,4 +16,8 @@ def test_example_dags_import_without_errors(airflow_db):
     tasks = {task.task_id: type(task).__name__ for task in bag.get_dag("example_glue_workflow_runs").tasks}
     assert tasks["wait_in_worker"] == tasks["wait_deferred"] == "GlueWorkflowRunSensor"
     assert tasks["run_workflow"] == "GlueRunWorkflowOperator"
-    assert {"example_codecatalyst_workflow_runs", "example_datadog_workflow_instances"} <= set(bag.dag_ids)
+    assert {
+        "example_codecatalyst_workflow_runs",
+        "example_datadog_workflow_instances",
+        "example_dataworks_workflow_instances",
+    } <= set(bag.dag_ids)

@@ -7,7 +7,16 @@ import sys
 
 import pytest
 
-SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws.hooks", "datadog_api_client")
+SDK_MODULES = (
+    "boto3",
+    "botocore",
+    "aiobotocore",
+    "airflow.providers.amazon.aws.hooks",
+    "datadog_api_client",
+    "alibabacloud",
+    "darabonba",
+    "Tea",
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +30,8 @@ SDK_MODULES = ("boto3", "botocore", "aiobotocore", "airflow.providers.amazon.aws
         "airflow_workflow_runs.operators.codecatalyst",
         "airflow_workflow_runs.sensors.datadog",
         "airflow_workflow_runs.operators.datadog",
+        "airflow_workflow_runs.sensors.dataworks",
+        "airflow_workflow_runs.operators.dataworks",
         "airflow_workflow_runs.get_provider_info",
     ],
 )

@@ -19,6 +19,7 @@ from typing import Any
 from .clock import Clock
 from .codecatalyst import CodeCatalystService
 from .datadog import DatadogService
+from .dataworks import DataWorksService
 from .dispatch import Dispatcher
 from .glue import GlueService
 from .registry import BUILTIN_SERVICES
@@ -209,6 +210,14 @@ class Emulator:
         """Datadog Workflow Automation: ``define_workflow``, ``add_instance``, ``instance``, ``require_keys``."""
         service = self.service("datadog")
         assert isinstance(service, DatadogService)
+        return service
+
+    @property
+    def dataworks(self) -> DataWorksService:
+        """Alibaba Cloud DataWorks: ``define_workflow``, ``add_instance``, ``instance``, ``instances``,
+        ``require_credentials``, ``throttle_retry_after_ms``."""
+        service = self.service("dataworks")
+        assert isinstance(service, DataWorksService)
         return service
 
     # --- shared state ------------------------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from .codecatalyst import CodeCatalystService
 from .datadog import DatadogService
+from .dataworks import DataWorksService
 from .glue import GlueService
 from .service import Service
 
 BUILTIN_SERVICES: tuple[type[Service], ...] = (
     GlueService,
     CodeCatalystService,
+    DataWorksService,
     DatadogService,
 )

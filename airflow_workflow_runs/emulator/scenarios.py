@@ -19,6 +19,8 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
 * Datadog workflow :data:`DEMO_DATADOG_WORKFLOW_ID`: started instances are IN_PROGRESS for 2 polls,
   then SUCCEEDED; instance :data:`DEMO_DATADOG_INSTANCE_ID` is IN_PROGRESS for 3 observations, then
   SUCCEEDED.
+* DataWorks workspace 10086: instances started for workflow 700001 go NotRun, Running (2 polls),
+  Success; instance 900001 is Running for 3 observations, then Success.
 """
 
 from __future__ import annotations
@@ -119,6 +121,31 @@ DEMO["datadog"] = {
                     "outputs": {"freed_gb": 7},
                 },
             ],
+        }
+    ],
+}
+
+DEMO_DATAWORKS_PROJECT_ID = 10086
+DEMO_DATAWORKS_WORKFLOW_ID = 700001
+DEMO_DATAWORKS_INSTANCE_ID = 900001
+DEMO["dataworks"] = {
+    "workflows": [
+        {
+            "project_id": DEMO_DATAWORKS_PROJECT_ID,
+            "workflow_id": DEMO_DATAWORKS_WORKFLOW_ID,
+            "name": "ods_to_dws_manual",
+            "creation_polls": 1,
+            "timeline": [{"status": "NotRun", "polls": 1}, {"status": "Running", "polls": 2}, {"status": "Success"}],
+        }
+    ],
+    "instances": [
+        {
+            "project_id": DEMO_DATAWORKS_PROJECT_ID,
+            "workflow_id": DEMO_DATAWORKS_WORKFLOW_ID,
+            "instance_id": DEMO_DATAWORKS_INSTANCE_ID,
+            "name": "nightly_ods_to_dws",
+            "type": "Normal",
+            "timeline": [{"status": "Running", "polls": 3}, {"status": "Success"}],
         }
     ],
 }

@@ -12,6 +12,7 @@ GLUE = "AWS Glue workflow runs"
 CODECATALYST = "AWS CodeCatalyst workflow runs"
 DATADOG = "Datadog Workflow Automation"
 DATAWORKS = "Alibaba Cloud DataWorks workflow instances"
+LOGIC_APPS = "Azure Logic Apps workflow runs"
 
 CA_BUNDLE_FIELD = {
     "label": "CA bundle",
@@ -22,7 +23,13 @@ CA_BUNDLE_FIELD = {
 
 
 #: (integration name, module name) of every service; its hook, sensor and operator modules share the name.
-SERVICES = ((GLUE, "glue"), (CODECATALYST, "codecatalyst"), (DATADOG, "datadog"), (DATAWORKS, "dataworks"))
+SERVICES = (
+    (GLUE, "glue"),
+    (CODECATALYST, "codecatalyst"),
+    (DATADOG, "datadog"),
+    (DATAWORKS, "dataworks"),
+    (LOGIC_APPS, "logic_apps"),
+)
 
 
 def _modules(integration: str, kind: str, service: str) -> dict[str, Any]:
@@ -57,6 +64,11 @@ def get_provider_info() -> dict[str, Any]:
                 "api-dataworks-public-2024-05-18-getworkflowinstance",
                 "tags": ["alibaba"],
             },
+            {
+                "integration-name": LOGIC_APPS,
+                "external-doc-url": "https://learn.microsoft.com/rest/api/appservice/workflow-runs/get",
+                "tags": ["azure"],
+            },
         ],
         "hooks": [_modules(name, "hooks", service) for name, service in SERVICES],
         "sensors": [_modules(name, "sensors", service) for name, service in SERVICES],
@@ -70,6 +82,7 @@ def get_provider_info() -> dict[str, Any]:
             f"{PACKAGE}.links.codecatalyst.CodeCatalystWorkflowRunLink",
             f"{PACKAGE}.links.datadog.DatadogWorkflowInstanceLink",
             f"{PACKAGE}.links.dataworks.DataWorksWorkflowInstanceLink",
+            f"{PACKAGE}.links.logic_apps.LogicAppsWorkflowRunLink",
         ],
         "connection-types": [
             # Glue uses the amazon provider's ``aws`` connection type: it is not registered again here.
@@ -172,6 +185,77 @@ def get_provider_info() -> dict[str, Any]:
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
                     "ca_bundle": CA_BUNDLE_FIELD,
+                },
+            },
+            {
+                "connection-type": "azure_logic_apps",
+                "hook-class-name": f"{PACKAGE}.hooks.logic_apps.LogicAppsWorkflowRunHook",
+                "hook-name": "Azure Logic Apps",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "Resource Manager endpoint",
+                        "login": "Client ID",
+                        "password": "Client secret",
+                    },
+                    "placeholders": {
+                        "host": "empty: the cloud's, e.g. https://management.azure.com",
+                        "login": "application (client) id; without a secret: managed identity client id",
+                        "password": "empty: DefaultAzureCredential (workload/managed identity, env, Azure CLI)",
+                    },
+                },
+                "conn-fields": {
+                    "tenant_id": {
+                        "label": "Tenant ID",
+                        "description": "Microsoft Entra tenant (directory) id of the service principal.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "subscription_id": {
+                        "label": "Subscription ID",
+                        "description": "Subscription of the logic apps (a UUID). Empty: AZURE_SUBSCRIPTION_ID.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "resource_group": {
+                        "label": "Default resource group",
+                        "description": "Used by tasks that do not name a resource group.",
+                        "schema": {"type": ["string", "null"], "maxLength": 90},
+                    },
+                    "cloud": {
+                        "label": "Azure cloud",
+                        "description": "Sets the ARM endpoint, token scope, sign-in authority and portal links.",
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["AZURE_PUBLIC_CLOUD", "AZURE_CHINA_CLOUD", "AZURE_US_GOVERNMENT", None],
+                            "default": "AZURE_PUBLIC_CLOUD",
+                        },
+                    },
+                    "token_scope": {
+                        "label": "Token scope",
+                        "description": "OAuth scope of ARM tokens. Empty: the cloud's "
+                        "(https://management.azure.com/.default).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "authority_host": {
+                        "label": "Authority host",
+                        "description": "Microsoft Entra sign-in host. Empty: the cloud's (login.microsoftonline.com).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "ca_bundle": CA_BUNDLE_FIELD,
+                    "location": {
+                        "label": "Region (portal links)",
+                        "description": "Region of Standard logic apps, e.g. westeurope; only used for portal links.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "retry_total": {
+                        "label": "Retries per call",
+                        "description": "azure-core retries of one API call (throttling, 5xx, network); default 3.",
+                        "schema": {"type": ["integer", "null"], "minimum": 0, "default": 3},
+                    },
+                    "timeout": {
+                        "label": "Timeout (s)",
+                        "description": "Seconds to wait for an answer; default 60.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+                    },
                 },
             },
         ],

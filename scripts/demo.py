@@ -21,6 +21,7 @@ DAG_IDS = (
     "example_codecatalyst_workflow_runs",
     "example_datadog_workflow_instances",
     "example_dataworks_workflow_instances",
+    "example_logic_apps_workflow_runs",
 )
 
 
@@ -92,8 +93,22 @@ def airflow_env(endpoints: dict[str, str]) -> dict[str, str]:
         "password": "demo-access-key-secret",
         "extra": {"region": "cn-hangzhou", "ca_bundle": endpoints["ca_bundle"]},
     }
+    logic_apps = {
+        "conn_type": "azure_logic_apps",
+        "host": endpoints["https_url"],
+        "login": "00000000-0000-0000-0000-00000000d3e0",
+        "password": "demo-client-secret",
+        "extra": {
+            "tenant_id": "11111111-1111-1111-1111-111111111111",
+            "subscription_id": "6f0d2b1e-3c4a-4e5f-9a8b-7c6d5e4f3a2b",
+            "resource_group": "rg-airflow",
+            "authority_host": endpoints["https_url"],
+            "ca_bundle": endpoints["ca_bundle"],
+        },
+    }
     return {
         **os.environ,
+        "AIRFLOW_CONN_AZURE_LOGIC_APPS_DEFAULT": json.dumps(logic_apps),
         "AIRFLOW_CONN_ALIBABA_DATAWORKS_DEFAULT": json.dumps(dataworks),
         "AIRFLOW_CONN_DATADOG_WORKFLOWS_DEFAULT": json.dumps(datadog),
         "AIRFLOW_CONN_CODECATALYST_DEFAULT": json.dumps(codecatalyst),

@@ -27,7 +27,7 @@ os.environ.update(
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }
 )
-for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "AWS_"))]:
+for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "AWS_", "AZURE_", "DD_", "ALIBABA_CLOUD_"))]:
     del os.environ[_name]  # nothing from the developer's shell reaches the tests
 
 from airflow_workflow_runs.emulator import Emulator  # noqa: E402  (after the environment is set)

@@ -47,6 +47,8 @@ def test_every_listed_module_and_class_imports():
         ("list", "airflow-workflow-runs"),
         ("triggers", "airflow_workflow_runs.triggers.workflow_run"),
         ("links", "airflow_workflow_runs.links.glue.GlueWorkflowRunLink"),
+        ("links", "airflow_workflow_runs.links.logic_apps.LogicAppsWorkflowRunLink"),
+        ("hooks", "azure_logic_apps"),
     ],
 )
 def test_airflow_providers_cli_lists_it(command, expected):

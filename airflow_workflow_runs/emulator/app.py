@@ -22,6 +22,7 @@ from .datadog import DatadogService
 from .dataworks import DataWorksService
 from .dispatch import Dispatcher
 from .glue import GlueService
+from .logic_apps import LogicAppsService
 from .registry import BUILTIN_SERVICES
 from .server import Listener
 from .service import Service
@@ -206,18 +207,26 @@ class Emulator:
         return service
 
     @property
-    def datadog(self) -> DatadogService:
-        """Datadog Workflow Automation: ``define_workflow``, ``add_instance``, ``instance``, ``require_keys``."""
-        service = self.service("datadog")
-        assert isinstance(service, DatadogService)
-        return service
-
-    @property
     def dataworks(self) -> DataWorksService:
         """Alibaba Cloud DataWorks: ``define_workflow``, ``add_instance``, ``instance``, ``instances``,
         ``require_credentials``, ``throttle_retry_after_ms``."""
         service = self.service("dataworks")
         assert isinstance(service, DataWorksService)
+        return service
+
+    @property
+    def logic_apps(self) -> LogicAppsService:
+        """Azure Logic Apps (both tiers) and its token endpoint: ``define_workflow``, ``add_run``, ``run``,
+        ``set_token_lifetime``, ``token_requests``."""
+        service = self.service("logic_apps")
+        assert isinstance(service, LogicAppsService)
+        return service
+
+    @property
+    def datadog(self) -> DatadogService:
+        """Datadog Workflow Automation: ``define_workflow``, ``add_instance``, ``instance``, ``require_keys``."""
+        service = self.service("datadog")
+        assert isinstance(service, DatadogService)
         return service
 
     # --- shared state ------------------------------------------------------------------------

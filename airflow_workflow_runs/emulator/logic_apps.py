@@ -208,10 +208,14 @@ class LogicAppsService(Service):
             return _aad_error(405, "invalid_request", "AADSTS900561: The endpoint only accepts POST requests.")
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
         if form.get("grant_type") != "client_credentials":
-            return _aad_error(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
+            return _aad_error(
+                400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type."
+            )
         client_id, scope = form.get("client_id", ""), form.get("scope", "")
         if not client_id or not scope:
-            return _aad_error(400, "invalid_request", "AADSTS900144: The request body must contain client_id and scope.")
+            return _aad_error(
+                400, "invalid_request", "AADSTS900144: The request body must contain client_id and scope."
+            )
         expected = self._client_secrets.get(client_id)
         if expected is not None and digest(form.get("client_secret", "")) != expected:
             return _aad_error(
@@ -559,7 +563,9 @@ class LogicAppsService(Service):
         with self.store.lock:
             found = self.store.workflow(self.name, key)
             if found is None:
-                self.define_workflow(workflow, resource_group=resource_group, site=site, subscription_id=subscription_id)
+                self.define_workflow(
+                    workflow, resource_group=resource_group, site=site, subscription_id=subscription_id
+                )
                 found = self.store.workflow(self.name, key)
             assert found is not None
             return found

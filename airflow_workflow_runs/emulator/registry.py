@@ -10,6 +10,7 @@ from .codecatalyst import CodeCatalystService
 from .datadog import DatadogService
 from .dataworks import DataWorksService
 from .glue import GlueService
+from .logic_apps import LogicAppsService
 from .service import Service
 
 BUILTIN_SERVICES: tuple[type[Service], ...] = (
@@ -17,4 +18,5 @@ BUILTIN_SERVICES: tuple[type[Service], ...] = (
     CodeCatalystService,
     DataWorksService,
     DatadogService,
+    LogicAppsService,
 )

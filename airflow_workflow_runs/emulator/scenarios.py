@@ -21,6 +21,10 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
   SUCCEEDED.
 * DataWorks workspace 10086: instances started for workflow 700001 go NotRun, Running (2 polls),
   Success; instance 900001 is Running for 3 observations, then Success.
+* Azure Logic Apps, subscription ``6f0d2b1e-...`` (the emulator's default), resource group
+  ``rg-airflow``: Consumption workflow ``la-ingest-orders`` with run :data:`DEMO_LOGIC_APPS_RUN`
+  (Running for 3 observations, then Succeeded); Standard site ``la-standard-site`` with workflow
+  ``export-invoices`` whose triggered runs succeed after 2 polls.
 """
 
 from __future__ import annotations
@@ -146,6 +150,27 @@ DEMO["dataworks"] = {
             "name": "nightly_ods_to_dws",
             "type": "Normal",
             "timeline": [{"status": "Running", "polls": 3}, {"status": "Success"}],
+        }
+    ],
+}
+
+DEMO_LOGIC_APPS_RUN = "08584737551867954143243946780CU57"
+DEMO["logic_apps"] = {
+    "workflows": [
+        {"workflow": "la-ingest-orders", "resource_group": "rg-airflow"},
+        {
+            "workflow": "export-invoices",
+            "resource_group": "rg-airflow",
+            "site": "la-standard-site",
+            "timeline": [{"status": "Running", "polls": 2}, {"status": "Succeeded"}],
+        },
+    ],
+    "runs": [
+        {
+            "workflow": "la-ingest-orders",
+            "resource_group": "rg-airflow",
+            "run_id": DEMO_LOGIC_APPS_RUN,
+            "timeline": [{"status": "Running", "polls": 3}, {"status": "Succeeded"}],
         }
     ],
 }

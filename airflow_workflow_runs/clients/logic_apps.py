@@ -1,0 +1,889 @@
+"""Azure Logic Apps workflow runs, Consumption and Standard, through the official Azure SDKs.
+
+Tiers (one client, one status table: both return the same 13-value ``WorkflowStatus``):
+
+- **Standard** (``site_name`` set): azure-mgmt-web's ``WebSiteManagementClient`` (``azure.mgmt.web.aio`` in
+  triggers): ``workflow_runs.get/list/cancel`` and ``workflow_triggers.list_callback_url`` on
+  ``.../Microsoft.Web/sites/{site}/hostruntime/runtime/webhooks/workflow/api/management/workflows/{wf}/...``
+  (api-version 2025-05-01). Run history exists for *stateful* workflows only: a stateless workflow's run
+  is never found.
+- **Consumption** (``site_name`` None): ``.../Microsoft.Logic/workflows/{wf}/runs/{run}`` (api-version
+  2019-05-01) sent through azure-mgmt-core's ``ARMPipelineClient`` / ``AsyncARMPipelineClient`` with
+  ``azure.core.rest.HttpRequest``. **Why not azure-mgmt-logic:** its last release (10.0.0, 2022) is built on
+  the legacy msrest runtime and imports ``six`` without declaring it, so installing it alone breaks at
+  import; the four calls needed here are plain ARM GET/POSTs. The ARM pipeline is the very pipeline
+  the generated SDKs run (same retry, redirect, ARM challenge bearer authentication, resource-provider
+  registration, logging and proxy policies, same ``ARMErrorFormat`` error mapping), without the dead
+  weight. Both tiers are parsed from the wire JSON (``properties.status``), so one parser serves both.
+
+Status table (every value of ``WorkflowStatus``; tests compare it with azure-mgmt-web's and
+azure-mgmt-logic's enums so a new upstream value fails a test). Decisions:
+
+- ``Succeeded`` is a success unless ``properties.error`` is set: then it fails with the error's code and
+  message.
+- ``Skipped`` and ``Ignored`` -> SKIPPED (the Airflow task is skipped, so downstream tasks do not run, but
+  nothing is reported as broken): the platform decided not to execute the run's work (trigger
+  conditions not met, the run was ignored), which is what a skip means in Airflow. It is never a success.
+- ``Suspended`` -> FAILED: no API resumes a suspended run (Logic Apps suspends runs when the workflow or
+  its subscription is disabled/suspended), so waiting on would only end at the timeout; failing at once
+  names the status so someone can look.
+- ``NotSpecified`` and ``Paused`` -> RUNNING: not an outcome (a status not yet set; a paused run can
+  resume); the sensor's timeout bounds the wait. ``Waiting`` (queued behind concurrency limits) ->
+  RUNNING.
+- ``Failed``, ``Faulted``, ``TimedOut``, ``Aborted`` -> FAILED (with ``properties.error`` when present);
+  ``Cancelled`` -> CANCELLED. Any other value -> UNKNOWN: fails with its raw value.
+
+Starting runs: a Request ("When an HTTP request is received") trigger is invoked through its SAS-signed
+callback URL (``list_callback_url`` / ``listCallbackUrl``, then a POST through an unauthenticated azure-core
+pipeline: the callback refuses bearer tokens). The run name comes back in ``x-ms-workflow-run-id``; the
+``x-ms-client-tracking-id`` header sets the run's ``correlation.clientTrackingId`` to the operator's run
+key, and ``find_running_run`` lists runs with ``$filter=ClientTrackingId eq '<key>'`` (both tiers
+support it) to reattach on retry. The callback URL is a secret (its ``sig``): it is never logged or put
+in a message. Triggers of other kinds (recurrence, connectors) cannot be started this way.
+
+Credentials are long-lived azure-identity objects; the SDK pipeline's ``BearerTokenCredentialPolicy``
+(ARM challenge variant) asks them for a token whenever the cached one is within five minutes of expiry,
+so waits of many hours keep working. No token string is stored here. Errors are translated from
+azure-core's exceptions; messages never contain the client secret, tokens or callback signatures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
+from airflow_workflow_runs.model import (
+    AccessDenied,
+    InvalidRunReference,
+    RunNotFound,
+    RunState,
+    ServiceError,
+    TransientServiceError,
+    WorkflowRun,
+    WorkflowRunError,
+    describe_ref,
+)
+
+SERVICE = "logic_apps"
+
+#: ``WorkflowStatus``, all 13 values (azure-mgmt-web and azure-mgmt-logic agree; tests check both).
+STATUS_TABLE: Mapping[str, RunState] = {
+    "NotSpecified": RunState.RUNNING,  # no status set yet: not an outcome
+    "Paused": RunState.RUNNING,  # may resume
+    "Running": RunState.RUNNING,
+    "Waiting": RunState.RUNNING,  # queued behind concurrency limits
+    "Succeeded": RunState.SUCCEEDED,  # unless properties.error is set
+    "Skipped": RunState.SKIPPED,  # the platform chose not to run it: skip, never success
+    "Suspended": RunState.FAILED,  # nothing resumes a suspended run
+    "Cancelled": RunState.CANCELLED,
+    "Failed": RunState.FAILED,
+    "Faulted": RunState.FAILED,
+    "TimedOut": RunState.FAILED,
+    "Aborted": RunState.FAILED,
+    "Ignored": RunState.SKIPPED,  # like Skipped
+}
+
+CONSUMPTION_API_VERSION = "2019-05-01"
+STANDARD_API_VERSION = "2025-05-01"  # azure-mgmt-web's default; the seed's version
+
+CLOUDS: Mapping[str, Mapping[str, str]] = {
+    "AZURE_PUBLIC_CLOUD": {
+        "arm": "https://management.azure.com",
+        "scope": "https://management.azure.com/.default",
+        "authority": "login.microsoftonline.com",
+        "portal": "https://portal.azure.com",
+    },
+    "AZURE_CHINA_CLOUD": {
+        "arm": "https://management.chinacloudapi.cn",
+        "scope": "https://management.chinacloudapi.cn/.default",
+        "authority": "login.chinacloudapi.cn",
+        "portal": "https://portal.azure.cn",
+    },
+    "AZURE_US_GOVERNMENT": {
+        "arm": "https://management.usgovcloudapi.net",
+        "scope": "https://management.core.usgovcloudapi.net/.default",
+        "authority": "login.microsoftonline.us",
+        "portal": "https://portal.azure.us",
+    },
+}
+KNOWN_AUTHORITIES = frozenset(cloud["authority"] for cloud in CLOUDS.values())
+
+# ARM resource groups: 1-90 Unicode letters/digits, '_', '-', '.', '(' and ')', not ending with '.'.
+RESOURCE_GROUP_PATTERN = r"[-\w.()]*[-\w()]"
+RESOURCE_GROUP_RULE = "ARM's resource group rule (letters, digits, '_', '-', '.', '(', ')'; not ending in '.')"
+# The seed documents the site, workflow and run names only as required strings; each is one URL path
+# segment of an ARM resource id, which can never hold '/', '\' or control characters.
+SEGMENT_PATTERN = r"[^/\\\x00-\x1f\x7f]+"
+SEGMENT_RULE = "one path segment (no '/', '\\' or control characters)"
+
+#: How many pages of runs ``find_running_run`` reads at most.
+MAX_LOOKUP_PAGES = 10
+_SIG = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+@dataclass(frozen=True)
+class LogicAppsSettings:
+    """What a connection says; the secret is kept out of ``repr``.
+
+    ``arm_endpoint``/``token_scope``/``authority_host`` default to the ``cloud``'s values. With a custom
+    ``arm_endpoint`` (a proxy, a private endpoint, the emulator) the token scope stays the cloud's, since
+    ARM validates the token's audience, not the host it was sent to.
+    """
+
+    subscription_id: str | None = None
+    resource_group_name: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    cloud: str = "AZURE_PUBLIC_CLOUD"
+    arm_endpoint: str | None = None
+    token_scope: str | None = None
+    authority_host: str | None = None
+    ca_bundle: str | None = None
+    location: str | None = None
+    retry_total: int = 3
+    timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.cloud not in CLOUDS:
+            raise ValueError(f"unknown Azure cloud {self.cloud!r}; use one of {sorted(CLOUDS)}")
+
+    @property
+    def endpoint(self) -> str:
+        return (self.arm_endpoint or CLOUDS[self.cloud]["arm"]).rstrip("/")
+
+    @property
+    def scope(self) -> str:
+        return self.token_scope or CLOUDS[self.cloud]["scope"]
+
+    @property
+    def authority(self) -> str:
+        return (self.authority_host or CLOUDS[self.cloud]["authority"]).rstrip("/")
+
+    @property
+    def portal(self) -> str:
+        return CLOUDS[self.cloud]["portal"]
+
+    def transport_kwargs(self) -> dict[str, Any]:
+        """azure-core pipeline settings: TLS trust, retries, timeouts, user agent."""
+        kwargs: dict[str, Any] = {
+            "retry_total": self.retry_total,
+            "read_timeout": self.timeout,
+            "connection_timeout": min(self.timeout, 30.0),
+            "user_agent": "airflow-workflow-runs",
+        }
+        if self.ca_bundle:
+            kwargs["connection_verify"] = self.ca_bundle
+        return kwargs
+
+
+def build_credential(settings: LogicAppsSettings, *, aio: bool) -> Any:
+    """A long-lived azure-identity credential: the service principal when a secret is set, else
+    ``DefaultAzureCredential`` (workload identity, managed identity, environment, Azure CLI...), with
+    the connection's client id as the user-assigned managed identity / workload identity client id."""
+    identity: Any = importlib.import_module("azure.identity.aio" if aio else "azure.identity")
+    kwargs: dict[str, Any] = {"authority": settings.authority}
+    if settings.ca_bundle:
+        kwargs["connection_verify"] = settings.ca_bundle
+    if settings.client_secret:
+        if not settings.tenant_id or not settings.client_id:
+            missing = "tenant id" if not settings.tenant_id else "client id"
+            raise AccessDenied(
+                f"The azure_logic_apps connection has a client secret but no {missing}: a service principal "
+                "needs the tenant id, the client id (login) and the client secret (password)."
+            )
+        if settings.authority.split("://")[-1] not in KNOWN_AUTHORITIES:
+            # A private or emulated authority: no instance discovery against login.microsoftonline.com.
+            kwargs["disable_instance_discovery"] = True
+        return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **kwargs)
+    if settings.client_id:
+        kwargs["managed_identity_client_id"] = settings.client_id
+        kwargs["workload_identity_client_id"] = settings.client_id
+    if settings.tenant_id:
+        kwargs["workload_identity_tenant_id"] = settings.tenant_id
+    return identity.DefaultAzureCredential(**kwargs)
+
+
+def _arm_policies(credential: Any, settings: LogicAppsSettings, *, aio: bool) -> list[Any]:
+    """The policy list the generated ARM SDKs build (see azure-mgmt-web's ``_client.py``)."""
+    from azure.core.pipeline import policies
+    from azure.mgmt.core.policies import (
+        ARMAutoResourceProviderRegistrationPolicy,
+        ARMChallengeAuthenticationPolicy,
+        ARMHttpLoggingPolicy,
+        AsyncARMAutoResourceProviderRegistrationPolicy,
+        AsyncARMChallengeAuthenticationPolicy,
+    )
+
+    kwargs = settings.transport_kwargs()
+    return [
+        policies.RequestIdPolicy(**kwargs),
+        policies.HeadersPolicy(**kwargs),
+        policies.UserAgentPolicy(**kwargs),
+        policies.ProxyPolicy(**kwargs),
+        policies.ContentDecodePolicy(**kwargs),
+        AsyncARMAutoResourceProviderRegistrationPolicy() if aio else ARMAutoResourceProviderRegistrationPolicy(),
+        policies.AsyncRedirectPolicy(**kwargs) if aio else policies.RedirectPolicy(**kwargs),
+        policies.AsyncRetryPolicy(**kwargs) if aio else policies.RetryPolicy(**kwargs),
+        (AsyncARMChallengeAuthenticationPolicy if aio else ARMChallengeAuthenticationPolicy)(
+            credential, settings.scope, **kwargs
+        ),
+        policies.CustomHookPolicy(**kwargs),
+        policies.NetworkTraceLoggingPolicy(**kwargs),
+        policies.DistributedTracingPolicy(**kwargs),
+        policies.SensitiveHeaderCleanupPolicy(**kwargs),
+        ARMHttpLoggingPolicy(**kwargs),
+    ]
+
+
+def _web_client(credential: Any, settings: LogicAppsSettings, subscription_id: str, *, aio: bool) -> Any:
+    web: Any = importlib.import_module("azure.mgmt.web.aio" if aio else "azure.mgmt.web")
+    return web.WebSiteManagementClient(
+        credential,
+        subscription_id,
+        base_url=settings.endpoint,
+        credential_scopes=[settings.scope],
+        **settings.transport_kwargs(),
+    )
+
+
+@dataclass
+class _AsyncClients:
+    """The aio credential and clients of one event loop (created in it, closed when it shuts down)."""
+
+    loop: asyncio.AbstractEventLoop
+    credential: Any
+    arm: Any = None
+    web: dict[str, Any] = field(default_factory=dict)
+    closer: Any = None
+
+    async def aclose(self) -> None:
+        for client in [*self.web.values(), self.arm]:
+            if client is not None:
+                await client.close()
+        self.web.clear()
+        self.arm = None
+        close = getattr(self.credential, "close", None)
+        if close is not None:
+            await close()
+
+
+async def _close_at_loop_shutdown(clients: _AsyncClients) -> AsyncIterator[None]:
+    """An async generator the loop finalizes at shutdown (``asyncio.run`` calls ``shutdown_asyncgens``)
+    or when it is garbage collected: the aio sessions are closed in the loop that opened them."""
+    try:
+        yield
+    finally:
+        await clients.aclose()
+
+
+class LogicAppsRunClient(RunClient):
+    """Logic Apps runs of both tiers; ``credential``/``async_credential`` override the connection's."""
+
+    service = SERVICE
+    ref_fields = ("subscription_id", "resource_group_name", "site_name", "workflow_name", "run_name")
+
+    def __init__(
+        self,
+        settings: LogicAppsSettings,
+        *,
+        credential: Any = None,
+        async_credential_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._credential = credential
+        self._async_credential_factory = async_credential_factory
+        self._arm: Any = None
+        self._web: dict[str, Any] = {}
+        self._aio: _AsyncClients | None = None
+
+    def __repr__(self) -> str:
+        return f"LogicAppsRunClient(endpoint={self.settings.endpoint!r}, cloud={self.settings.cloud!r})"
+
+    # -- validation -----------------------------------------------------------------------------
+
+    def validate_ref(self, ref: RunRef) -> dict[str, str]:
+        out = self.validate_workflow_ref(ref)
+        out["run_name"] = _segment("run_name", ref.get("run_name"))
+        return out
+
+    def validate_workflow_ref(self, ref: RunRef) -> dict[str, str]:
+        """The workflow part of a ref (defaults from the connection filled in), validated."""
+        subscription = _given(ref.get("subscription_id"), self.settings.subscription_id)
+        if subscription is None:
+            raise InvalidRunReference(
+                "logic_apps subscription_id is not set: pass it to the task or set the connection's subscription id"
+            )
+        group = _given(ref.get("resource_group_name"), self.settings.resource_group_name)
+        if group is None:
+            raise InvalidRunReference(
+                "logic_apps resource_group_name is not set: pass it to the task or set the connection's "
+                "default resource group"
+            )
+        out = {
+            "subscription_id": check_string(
+                "subscription_id", subscription, pattern=UUID_PATTERN, rule="a UUID", service=SERVICE
+            ),
+            "resource_group_name": check_string(
+                "resource_group_name",
+                group,
+                max_length=90,
+                pattern=RESOURCE_GROUP_PATTERN,
+                rule=RESOURCE_GROUP_RULE,
+                service=SERVICE,
+            ),
+        }
+        site = ref.get("site_name")
+        if site is not None:
+            out["site_name"] = _segment("site_name", site)
+        out["workflow_name"] = _segment("workflow_name", ref.get("workflow_name"))
+        return out
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get_run(self, ref: RunRef) -> WorkflowRun:
+        ref = self.validate_ref(ref)
+        try:
+            if "site_name" in ref:
+                model = self._web_for(ref["subscription_id"]).workflow_runs.get(
+                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
+                )
+                raw = model.as_dict()
+            else:
+                raw = self._arm_call(self._arm_client(), "GET", _consumption_path(ref, "runs", ref["run_name"]))
+        except Exception as error:
+            raise self._translate(error, ref) from None
+        return self.parse_run(raw, ref)
+
+    async def aget_run(self, ref: RunRef) -> WorkflowRun:
+        ref = self.validate_ref(ref)
+        try:
+            clients = await self._aio_clients()
+            if "site_name" in ref:
+                model = await self._aio_web_for(clients, ref["subscription_id"]).workflow_runs.get(
+                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
+                )
+                raw = model.as_dict()
+            else:
+                raw = await self._aarm_call(clients, "GET", _consumption_path(ref, "runs", ref["run_name"]))
+        except Exception as error:
+            raise self._translate(error, ref) from None
+        return self.parse_run(raw, ref)
+
+    def iter_runs(
+        self, workflow_ref: RunRef, run_filter: str | None = None, page_size: int = 50
+    ) -> Iterator[WorkflowRun]:
+        """Runs of a workflow, newest first, optionally filtered with an OData ``$filter``."""
+        base = self.validate_workflow_ref(workflow_ref)
+        what = f"runs of {describe_ref(self.service, base)}"
+        try:
+            if "site_name" in base:
+                pages = (
+                    self._web_for(base["subscription_id"])
+                    .workflow_runs.list(
+                        base["resource_group_name"],
+                        base["site_name"],
+                        base["workflow_name"],
+                        top=page_size,
+                        filter=run_filter,
+                    )
+                    .by_page()
+                )
+                for count, page in enumerate(pages, 1):
+                    for model in page:
+                        raw = model.as_dict()
+                        yield self.parse_run(raw, {**base, "run_name": str(raw.get("name", ""))})
+                    if count >= MAX_LOOKUP_PAGES:
+                        return
+            else:
+                params = {"$top": str(page_size)}
+                if run_filter:
+                    params["$filter"] = run_filter
+                url: str | None = _consumption_path(base, "runs")
+                for _ in range(MAX_LOOKUP_PAGES):
+                    assert url is not None
+                    body = self._arm_call(self._arm_client(), "GET", url, params=params)
+                    for raw in body.get("value") or []:
+                        yield self.parse_run(raw, {**base, "run_name": str(raw.get("name", ""))})
+                    url, params = body.get("nextLink"), {}
+                    if not url:
+                        return
+        except WorkflowRunError:
+            raise
+        except Exception as error:
+            raise self._translate(error, base, what=what) from None
+
+    def find_running_run(self, workflow_ref: RunRef, run_key: str) -> WorkflowRun | None:
+        """The newest unfinished run whose client tracking id is ``run_key`` (``$filter`` on ClientTrackingId)."""
+        quoted = run_key.replace("'", "''")
+        for run in self.iter_runs(workflow_ref, f"ClientTrackingId eq '{quoted}'"):
+            if run.details.get("client_tracking_id") == run_key and not run.is_terminal:
+                return run
+        return None
+
+    # -- starting and cancelling ------------------------------------------------------------------
+
+    def start_run(
+        self, workflow_ref: RunRef, trigger_name: str, body: Any = None, run_key: str | None = None
+    ) -> dict[str, str]:
+        """Invoke a Request trigger through its callback URL; return the new run's ref.
+
+        ``run_key`` becomes the run's client tracking id (``x-ms-client-tracking-id``).
+        """
+        base = self.validate_workflow_ref(workflow_ref)
+        trigger = _segment("trigger_name", trigger_name)
+        what = f"the trigger {trigger!r} of {describe_ref(self.service, base)}"
+        try:
+            if "site_name" in base:
+                callback = self._web_for(base["subscription_id"]).workflow_triggers.list_callback_url(
+                    base["resource_group_name"], base["site_name"], base["workflow_name"], trigger
+                )
+                url = callback.value
+            else:
+                answer = self._arm_call(
+                    self._arm_client(), "POST", _consumption_path(base, "triggers", trigger, "listCallbackUrl")
+                )
+                url = answer.get("value")
+        except Exception as error:
+            raise self._translate(error, base, what=what) from None
+        if not isinstance(url, str) or not url:
+            raise ServiceError(f"{what} has no callback URL: only Request triggers can be started by this operator")
+        headers = {"Content-Type": "application/json"}
+        if run_key is not None:
+            headers["x-ms-client-tracking-id"] = run_key
+        run_name = self._invoke(url, headers, body, what)
+        return {**base, "run_name": run_name}
+
+    def _invoke(self, url: str, headers: dict[str, str], body: Any, what: str) -> str:
+        from azure.core import PipelineClient
+        from azure.core.pipeline import policies
+        from azure.core.rest import HttpRequest
+
+        kwargs = {**self.settings.transport_kwargs(), "retry_total": 0}  # a POST retried may start twice
+        pipeline = [
+            policies.RequestIdPolicy(**kwargs),
+            policies.HeadersPolicy(**kwargs),
+            policies.UserAgentPolicy(**kwargs),
+            policies.ProxyPolicy(**kwargs),
+            policies.ContentDecodePolicy(**kwargs),
+            policies.RetryPolicy(**kwargs),
+            policies.CustomHookPolicy(**kwargs),
+            policies.NetworkTraceLoggingPolicy(**kwargs),
+            policies.HttpLoggingPolicy(**kwargs),  # redacts query values such as sig
+        ]
+        try:
+            with PipelineClient(base_url=url, policies=pipeline, **kwargs) as client:
+                response = client.send_request(HttpRequest("POST", url, headers=headers, json=body))
+        except Exception as error:
+            raise _translate_error(error, f"invoking {what}", scrub=self._scrub) from None
+        run_name = response.headers.get("x-ms-workflow-run-id")
+        if run_name:
+            return str(run_name)
+        detail = _error_detail_from_body(response)
+        status = response.status_code
+        message = f"invoking {what} answered HTTP {status} without x-ms-workflow-run-id ({detail or 'no detail'})"
+        if status in (401, 403):
+            raise AccessDenied(self._scrub(message + ". The callback signature was refused: try again for a new URL."))
+        if status == 429 or status >= 500:
+            raise TransientServiceError(self._scrub(message), retry_after=_retry_after(response.headers))
+        raise ServiceError(self._scrub(message + ". Is it a Request trigger of an enabled, stateful workflow?"))
+
+    def cancel_run(self, ref: RunRef) -> None:
+        """Cancel (``.../runs/{run}/cancel``); a run that has already ended is left as it is."""
+        ref = self.validate_ref(ref)
+        try:
+            if "site_name" in ref:
+                self._web_for(ref["subscription_id"]).workflow_runs.cancel(
+                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
+                )
+            else:
+                self._arm_call(self._arm_client(), "POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
+        except Exception as error:
+            if _status(error) == 409:
+                return  # not running any more: nothing to cancel
+            raise self._translate(error, ref) from None
+
+    async def acancel_run(self, ref: RunRef) -> None:
+        ref = self.validate_ref(ref)
+        try:
+            clients = await self._aio_clients()
+            if "site_name" in ref:
+                await self._aio_web_for(clients, ref["subscription_id"]).workflow_runs.cancel(
+                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
+                )
+            else:
+                await self._aarm_call(clients, "POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
+        except Exception as error:
+            if _status(error) == 409:
+                return
+            raise self._translate(error, ref) from None
+
+    # -- console --------------------------------------------------------------------------------
+
+    def console_url(self, ref: RunRef) -> str | None:
+        try:
+            sub, group = ref["subscription_id"], ref["resource_group_name"]
+            workflow, run = ref["workflow_name"], ref["run_name"]
+        except KeyError:
+            return None
+        portal = self.settings.portal
+        site = ref.get("site_name")
+        if site is None:
+            run_id = (
+                f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Logic/workflows/{workflow}/runs/{run}"
+            )
+            return f"{portal}/#blade/Microsoft.Logic/LogicAppRunBlade/id/{quote(run_id, safe='')}"
+        workflow_id = (
+            f"/subscriptions/{sub}/resourcegroups/{group}/providers/microsoft.web/sites/{site}/workflows/{workflow}"
+        )
+        location = f"/location/{quote(self.settings.location, safe='')}" if self.settings.location else ""
+        return (
+            f"{portal}/#view/Microsoft_Azure_EMA/WorkflowMonitorBlade/id/{quote(workflow_id, safe='')}"
+            f"{location}/resourceId/{quote(f'/workflows/{workflow}/runs/{run}', safe='')}"
+        )
+
+    # -- parsing --------------------------------------------------------------------------------
+
+    def parse_run(self, raw: Any, ref: Mapping[str, str]) -> WorkflowRun:
+        """Map one wire ``WorkflowRun`` (either tier) into the model."""
+        if not isinstance(raw, Mapping):
+            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run in it")
+        props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
+        assert isinstance(props, Mapping)
+        raw_status = props.get("status", raw.get("status"))  # top level in azure-mgmt-logic's flattened model
+        if raw_status is None:
+            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run status in it")
+        state = map_status(STATUS_TABLE, raw_status)
+        error = _error_text(props.get("error"))
+        code = props.get("code")
+        if state is RunState.SUCCEEDED and props.get("error"):
+            state = RunState.FAILED
+            error = f"Succeeded, but the run reports an error: {error}"
+        elif state is RunState.UNKNOWN:
+            error = "; ".join(
+                filter(None, [f"status {raw_status!r} is not in the Logic Apps status table of this provider", error])
+            )
+        elif state is not RunState.SUCCEEDED and state is not RunState.RUNNING and not error and code:
+            error = f"code {code}"
+        correlation = props.get("correlation") if isinstance(props.get("correlation"), Mapping) else {}
+        trigger = props.get("trigger") if isinstance(props.get("trigger"), Mapping) else {}
+        outputs = props.get("outputs") if isinstance(props.get("outputs"), Mapping) else {}
+        assert isinstance(correlation, Mapping) and isinstance(trigger, Mapping) and isinstance(outputs, Mapping)
+        ordered = {key: ref[key] for key in self.ref_fields if key in ref}
+        return WorkflowRun(
+            service=self.service,
+            ref=ordered,
+            run_id=ordered.get("run_name", str(raw.get("name", ""))),
+            state=state,
+            raw_status=str(raw_status),
+            started_at=_parse_time(props.get("startTime")),
+            ended_at=_parse_time(props.get("endTime")),
+            error=error or None,
+            outputs={k: v.get("value") if isinstance(v, Mapping) else v for k, v in outputs.items()} or None,
+            console_url=self.console_url(ordered),
+            details={
+                "tier": "standard" if "site_name" in ordered else "consumption",
+                "resource_id": raw.get("id"),
+                "code": code,
+                "error": props.get("error"),
+                "client_tracking_id": correlation.get("clientTrackingId"),
+                "correlation_id": props.get("correlationId"),
+                "trigger": {"name": trigger.get("name"), "status": trigger.get("status")} if trigger else None,
+                "wait_end_time": props.get("waitEndTime"),
+            },
+        )
+
+    # -- SDK clients ------------------------------------------------------------------------------
+
+    def _sync_credential(self) -> Any:
+        if self._credential is None:
+            self._credential = build_credential(self.settings, aio=False)
+        return self._credential
+
+    def _web_for(self, subscription_id: str) -> Any:
+        client = self._web.get(subscription_id)
+        if client is None:
+            client = self._web[subscription_id] = _web_client(
+                self._sync_credential(), self.settings, subscription_id, aio=False
+            )
+        return client
+
+    def _arm_client(self) -> Any:
+        if self._arm is None:
+            from azure.mgmt.core import ARMPipelineClient
+
+            self._arm = ARMPipelineClient(
+                base_url=self.settings.endpoint,
+                policies=_arm_policies(self._sync_credential(), self.settings, aio=False),
+                **self.settings.transport_kwargs(),
+            )
+        return self._arm
+
+    def _arm_call(self, client: Any, method: str, url: str, params: Mapping[str, str] | None = None) -> Any:
+        """One ARM request; a relative ``url`` gets the api-version, a ``nextLink`` is sent as it is."""
+        from azure.core.rest import HttpRequest
+
+        query: dict[str, str] = {}
+        if "://" not in url:
+            url = self.settings.endpoint + url
+            query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
+        response = client.send_request(HttpRequest(method, url, params=query, headers={"Accept": "application/json"}))
+        return _arm_result(response)
+
+    async def _aarm_call(self, clients: _AsyncClients, method: str, url: str) -> Any:
+        from azure.core.rest import HttpRequest
+
+        if clients.arm is None:
+            from azure.mgmt.core import AsyncARMPipelineClient
+
+            clients.arm = AsyncARMPipelineClient(
+                base_url=self.settings.endpoint,
+                policies=_arm_policies(clients.credential, self.settings, aio=True),
+                **self.settings.transport_kwargs(),
+            )
+        request = HttpRequest(
+            method,
+            self.settings.endpoint + url,
+            params={"api-version": CONSUMPTION_API_VERSION},
+            headers={"Accept": "application/json"},
+        )
+        response = await clients.arm.send_request(request)
+        return _arm_result(response)
+
+    async def _aio_clients(self) -> _AsyncClients:
+        """This event loop's aio credential and clients, created lazily inside it.
+
+        A triggerer has one loop for its life, so one set per connection; tests that call
+        ``asyncio.run`` repeatedly get a fresh set per loop, each closed when its loop shuts down.
+        """
+        loop = asyncio.get_running_loop()
+        clients = self._aio
+        if clients is None or clients.loop is not loop:
+            factory = self._async_credential_factory or (lambda: build_credential(self.settings, aio=True))
+            clients = self._aio = _AsyncClients(loop=loop, credential=factory())
+            clients.closer = _close_at_loop_shutdown(clients)
+            await clients.closer.__anext__()  # registered with the loop: closed by shutdown_asyncgens
+        return clients
+
+    def _aio_web_for(self, clients: _AsyncClients, subscription_id: str) -> Any:
+        client = clients.web.get(subscription_id)
+        if client is None:
+            client = clients.web[subscription_id] = _web_client(
+                clients.credential, self.settings, subscription_id, aio=True
+            )
+        return client
+
+    def close(self) -> None:
+        """Close the synchronous SDK clients and credential (the aio ones close with their loop)."""
+        for client in [*self._web.values(), self._arm]:
+            if client is not None:
+                client.close()
+        self._web.clear()
+        self._arm = None
+        close = getattr(self._credential, "close", None)
+        if close is not None:
+            close()
+
+    # -- errors -----------------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        """Remove the client secret, bearer tokens and SAS signatures from a message."""
+        secret = self.settings.client_secret
+        if secret:
+            text = text.replace(secret, "***")
+        text = _SIG.sub(r"\1***", text)
+        return _BEARER.sub(r"\1***", text)
+
+    def _translate(self, error: BaseException, ref: Mapping[str, str], what: str | None = None) -> WorkflowRunError:
+        tier = "Standard" if "site_name" in ref else "Consumption"
+        hint = (
+            f"Check the subscription, resource group, {'site, ' if tier == 'Standard' else ''}workflow and run "
+            f"names ({tier} tier, ARM endpoint {self.settings.endpoint})"
+            + ("; Standard workflows keep run history only when they are stateful." if tier == "Standard" else ".")
+        )
+        return _translate_error(error, what or describe_ref(self.service, ref), not_found_hint=hint, scrub=self._scrub)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _given(value: Any, default: str | None) -> Any:
+    """The value from the task unless it is None (an empty string is invalid input, not "unset")."""
+    return default if value is None else value
+
+
+def _segment(field_name: str, value: object) -> str:
+    return check_string(field_name, value, pattern=SEGMENT_PATTERN, rule=SEGMENT_RULE, service=SERVICE)
+
+
+def _consumption_path(ref: Mapping[str, str], *tail: str) -> str:
+    parts = [
+        "subscriptions",
+        ref["subscription_id"],
+        "resourceGroups",
+        ref["resource_group_name"],
+        "providers",
+        "Microsoft.Logic",
+        "workflows",
+        ref["workflow_name"],
+        *tail,
+    ]
+    return "/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def _arm_result(response: Any) -> Any:
+    """The JSON of a 2xx ARM answer, or the exception the generated SDKs raise for it."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ResourceNotModifiedError,
+        map_error,
+    )
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    if not 200 <= response.status_code < 300:
+        error_map = {
+            401: ClientAuthenticationError,
+            404: ResourceNotFoundError,
+            409: ResourceExistsError,
+            304: ResourceNotModifiedError,
+        }
+        map_error(status_code=response.status_code, response=response, error_map=error_map)
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    if not response.content:
+        return {}
+    return response.json()
+
+
+def _status(error: BaseException) -> int | None:
+    status = getattr(error, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _retry_after(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(float(value) * scale, 0.0)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(str(value))
+            except (TypeError, ValueError):
+                continue
+            return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    return None
+
+
+def _error_detail(error: BaseException) -> str:
+    odata = getattr(error, "error", None)
+    code, message = getattr(odata, "code", None), getattr(odata, "message", None)
+    if code or message:
+        return f"{code or getattr(error, 'status_code', '')}: {message or ''}".strip(": ")
+    text = str(getattr(error, "message", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def _error_detail_from_body(response: Any) -> str:
+    try:
+        body = response.json()
+    except Exception:
+        return ""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    return _error_text(error) or ""
+
+
+def _translate_error(
+    error: BaseException, what: str, *, not_found_hint: str = "", scrub: Callable[[str], str] = lambda s: s
+) -> WorkflowRunError:
+    """The model error for an azure-core / azure-identity exception raised while working on ``what``."""
+    if isinstance(error, ImportError):
+        return ServiceError(
+            f"{what}: the Azure SDKs are not installed ({error}); install 'airflow-workflow-runs[azure]'"
+        )
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        DecodeError,
+        HttpResponseError,
+        ResourceNotFoundError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    if isinstance(error, WorkflowRunError):
+        return error
+    detail = scrub(_error_detail(error))
+    status = _status(error)
+    if isinstance(error, ResourceNotFoundError) or status == 404:
+        return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
+    if isinstance(error, ClientAuthenticationError) or status in (401, 403):
+        return AccessDenied(
+            f"{what}: access denied ({detail}). Check the connection's tenant id, client id and client secret "
+            "(or, without a secret, the managed identity / workload identity / Azure CLI login), the authority "
+            "host and token scope of the ARM endpoint's cloud, and that the identity has a role on the workflow "
+            "allowing this call ('Logic App Operator' reads and cancels runs, 'Logic App Contributor' runs "
+            "triggers; 'Logic Apps Standard Operator'/'Contributor' on Standard sites)."
+        )
+    if isinstance(error, DecodeError):
+        return TransientServiceError(f"{what}: the service answered garbled data ({detail}); will retry")
+    if isinstance(error, (ServiceRequestError, ServiceResponseError)):
+        return TransientServiceError(
+            f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})"
+        )
+    if isinstance(error, HttpResponseError) and status is not None and (status in (408, 429) or status >= 500):
+        response = getattr(error, "response", None)
+        return TransientServiceError(
+            f"{what}: the service is throttling or failing (HTTP {status}, {detail}); will retry",
+            retry_after=_retry_after(getattr(response, "headers", None)),
+        )
+    if isinstance(error, HttpResponseError):
+        return ServiceError(f"{what}: the service refused the request (HTTP {status}, {detail})")
+    return ServiceError(f"{what}: {type(error).__name__}: {scrub(str(error))}")
+
+
+def _error_text(error: Any) -> str:
+    if not error:
+        return ""
+    if isinstance(error, Mapping):
+        code, message = error.get("code"), error.get("message")
+        if code or message:
+            return f"{code}: {message}" if code and message else str(code or message)
+        return str(dict(error))
+    return str(error)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """ISO 8601 with any number of fractional digits (Logic Apps sends seven)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    match = _FRACTION.match(value.strip())
+    if match is None:
+        return None
+    base, fraction, zone = match.groups()
+    text = base + (f".{(fraction + '000000')[:6]}" if fraction else "")
+    if zone in (None, "Z"):
+        text += "+00:00"
+    else:
+        text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None

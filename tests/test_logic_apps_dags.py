@@ -1,0 +1,153 @@
+"""Whole DAG runs through ``dag.test()`` on Logic Apps: the three wait modes, the operator, its retry."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_workflow_runs.links.workflow_run import CONSOLE_URL_XCOM_KEY
+from airflow_workflow_runs.operators.logic_apps import LogicAppsRunWorkflowOperator
+from airflow_workflow_runs.sensors.logic_apps import LogicAppsWorkflowRunSensor
+from tests.helpers import START
+from tests.logic_apps_helpers import CLIENT_SECRET, SITE, TIERS, install_connection
+
+MODES = {
+    "poke": {"mode": "poke"},
+    "reschedule": {"mode": "reschedule"},
+    "deferrable": {"deferrable": True},
+}
+
+
+@pytest.fixture
+def la_conn(emu, monkeypatch) -> str:
+    return install_connection(emu, monkeypatch)
+
+
+def states(dag_run) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def xcom(dag_run, task_id: str, key: str = "return_value"):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
+        ).first()
+        return XComModel.deserialize_value(row) if row is not None else None
+
+
+def three_sensors(dag_id: str, conn_id: str, run_name: str, site: str | None, **kwargs) -> DAG:
+    with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
+        for name, mode in MODES.items():
+            LogicAppsWorkflowRunSensor(
+                task_id=name,
+                workflow_name="wf",
+                run_name=run_name,
+                site_name=site,
+                azure_logic_apps_conn_id=conn_id,
+                poke_interval=0.2,
+                **mode,
+                **kwargs,
+            )
+    return dag
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_all_modes_succeed_on_a_succeeded_run_and_link_to_the_portal(emu, la_conn, run_dag, dag_id, tier):
+    site = TIERS[tier]
+    run_name = emu.logic_apps.add_run("wf", [{"status": "Running", "seconds": 0.6}, {"status": "Succeeded"}], site=site)
+    dag_run = run_dag(three_sensors(dag_id, la_conn, run_name, site))
+    assert states(dag_run) == dict.fromkeys(MODES, "success")
+    results = [xcom(dag_run, mode) for mode in MODES]
+    assert {(r["run_id"], r["state"], r["raw_status"]) for r in results} == {(run_name, "succeeded", "Succeeded")}
+    assert all("portal.azure.com" in xcom(dag_run, mode, CONSOLE_URL_XCOM_KEY) for mode in MODES)
+    assert run_name in xcom(dag_run, "deferrable", "_link_LogicAppsWorkflowRunLink")
+
+
+@pytest.mark.parametrize(
+    "final",
+    [{"status": "Failed"}, {"status": "Succeeded", "error": {"code": "X", "message": "handled, but failed"}}],
+    ids=["failed", "succeeded-with-error"],
+)
+def test_all_modes_fail_on_a_run_that_did_not_succeed(emu, la_conn, run_dag, dag_id, final):
+    run_name = emu.logic_apps.add_run("wf", [{"status": "Running", "seconds": 0.4}, final])
+    dag_run = run_dag(three_sensors(dag_id, la_conn, run_name, None))
+    assert states(dag_run) == dict.fromkeys(MODES, "failed")
+
+
+def test_all_modes_skip_a_skipped_run(emu, la_conn, run_dag, dag_id):
+    run_name = emu.logic_apps.add_run("wf", [{"status": "Skipped"}], site=SITE)
+    dag_run = run_dag(three_sensors(dag_id, la_conn, run_name, SITE))
+    assert states(dag_run) == dict.fromkeys(MODES, "skipped")
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_operator_starts_pushes_the_run_first_and_waits_deferred(emu, la_conn, run_dag, dag_id, tier):
+    site = TIERS[tier]
+    emu.logic_apps.define_workflow(
+        "wf", [{"status": "Running", "seconds": 0.5}, {"status": "Succeeded", "outputs": {"rows": 3}}], site=site
+    )
+    with DAG(dag_id, schedule=None, start_date=START) as dag:
+        LogicAppsRunWorkflowOperator(
+            task_id="run",
+            workflow_name="wf",
+            site_name=site,
+            body={"airflow_run": "{{ run_id }}"},
+            azure_logic_apps_conn_id=la_conn,
+            poll_interval=0.2,
+            deferrable=True,
+        )
+    dag_run = run_dag(dag)
+    assert states(dag_run) == {"run": "success"}
+    run_name = xcom(dag_run, "run", "run_id")
+    assert xcom(dag_run, "run", "run_ref")["run_name"] == run_name
+    result = xcom(dag_run, "run")
+    assert (result["run_id"], result["state"], result["outputs"]) == (run_name, "succeeded", {"rows": 3})
+    assert emu.logic_apps.run("wf", run_name, site=site)["trigger_body"] == {"airflow_run": dag_run.run_id}
+
+
+def test_an_operator_retry_reattaches_to_the_run_it_started(emu, la_conn, run_dag, dag_id):
+    # Observations, not seconds: the run is still Running when the retry looks for it.
+    emu.logic_apps.define_workflow("wf", [{"status": "Running", "polls": 3}, {"status": "Succeeded"}], site=SITE)
+    # The first try starts the run, then loses access while polling: the try fails.
+    emu.add_fault(
+        {"service": "logic_apps", "operation": "GetWorkflowRun", "status": 403, "error_type": "AuthorizationFailed"}
+    )
+    with DAG(dag_id, schedule=None, start_date=START) as dag:
+        LogicAppsRunWorkflowOperator(
+            task_id="run",
+            workflow_name="wf",
+            site_name=SITE,
+            azure_logic_apps_conn_id=la_conn,
+            poll_interval=0.2,
+            retries=1,
+            retry_delay=datetime.timedelta(seconds=0),
+        )
+    dag_run = run_dag(dag)
+    (ti,) = dag_run.get_task_instances()
+    assert (str(ti.state), ti.try_number) == ("success", 2)
+    assert len(emu.requests(service="logic_apps", operation="InvokeTrigger")) == 1
+    (lookup,) = emu.requests(service="logic_apps", operation="ListWorkflowRuns")
+    (run,) = emu.logic_apps.runs("wf")
+    assert lookup["query"]["$filter"] == [f"ClientTrackingId eq '{run['client_tracking_id']}'"]
+
+
+def test_operator_failure_names_the_error_and_logs_no_secret(emu, la_conn, run_dag, dag_id, capfd):
+    emu.logic_apps.define_workflow(
+        "wf", [{"status": "Failed", "error": {"code": "ActionFailed", "message": "Out of quota"}}]
+    )
+    with DAG(dag_id, schedule=None, start_date=START) as dag:
+        LogicAppsRunWorkflowOperator(
+            task_id="run", workflow_name="wf", azure_logic_apps_conn_id=la_conn, poll_interval=0.2
+        )
+    dag_run = run_dag(dag)
+    assert states(dag_run) == {"run": "failed"}
+    logs = capfd.readouterr()
+    assert "Out of quota" in logs.out
+    (workflow,) = emu.store.workflows("logic_apps")
+    for secret in (CLIENT_SECRET, workflow.data["sig"], "emu-aad-"):
+        assert secret not in logs.out + logs.err

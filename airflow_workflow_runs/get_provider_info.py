@@ -41,7 +41,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-workflow-runs",
         "name": "Workflow runs in other clouds",
         "description": "Sensors, deferrable triggers and operators that gate DAGs on workflow runs in "
-        "other clouds (AWS Glue workflows, and more).",
+        "other clouds: AWS Glue and CodeCatalyst, Azure Logic Apps, Datadog, Alibaba DataWorks.",
         "integrations": [
             {
                 "integration-name": GLUE,

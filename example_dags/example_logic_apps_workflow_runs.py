@@ -33,7 +33,7 @@ with DAG(
         resource_group_name="{{ params.resource_group_name }}",
         workflow_name="{{ params.consumption_workflow }}",
         run_name="{{ params.run_name }}",
-        poke_interval=30,
+        poke_interval=2,
         timeout=6 * 3600,
         deferrable=True,
     )
@@ -48,7 +48,7 @@ with DAG(
         workflow_name="{{ params.standard_workflow }}",
         trigger_name="manual",
         body={"business_date": "{{ ds }}", "airflow_run_id": "{{ run_id }}"},
-        poll_interval=30,
+        poll_interval=2,
         deferrable=True,
         retries=2,
     )

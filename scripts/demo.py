@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".demo"
 DAG_IDS = (
+    "example_cross_cloud_gate",
     "example_glue_workflow_runs",
     "example_codecatalyst_workflow_runs",
     "example_datadog_workflow_instances",

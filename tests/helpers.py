@@ -45,3 +45,20 @@ def codecatalyst_connection(emulator: Emulator, token: str | None = CODECATALYST
             "extra": {"ca_bundle": emulator.ca_bundle, "max_attempts": 1, **extra},
         }
     )
+
+
+class StandInTaskInstance:
+    """The few task-instance attributes our operators and sensors read, with XComs kept in a dict.
+
+    For calling ``execute`` directly (a thread to kill, a deferral to inspect); whole DAG runs use
+    ``dag.test()`` and the real task instance.
+    """
+
+    dag_id, task_id, run_id, map_index = "dag", "run", "manual__1", -1
+
+    def __init__(self, try_number: int = 1) -> None:
+        self.try_number = try_number
+        self.xcoms: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[key] = value

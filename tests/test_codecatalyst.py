@@ -25,7 +25,7 @@ from airflow_workflow_runs.operators.codecatalyst import CodeCatalystRunWorkflow
 from airflow_workflow_runs.operators.workflow_run import WorkflowRunTimeout
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.codecatalyst import CodeCatalystWorkflowRunSensor
-from tests.helpers import CODECATALYST_TOKEN, START, codecatalyst_connection
+from tests.helpers import CODECATALYST_TOKEN, START, StandInTaskInstance, codecatalyst_connection
 
 SPACE, PROJECT = "example-corp", "my-demo-project"
 WORKFLOW_ID = "a1b2c3d4-5678-90ab-cdef-111111111111"
@@ -232,19 +232,8 @@ def test_operator_retry_reattaches_through_the_previous_client_token(emu, cc_con
 def test_killing_the_operator_says_the_run_goes_on(emu, cc_conn, capfd):
     emu.codecatalyst.define_workflow(SPACE, PROJECT, WORKFLOW_ID, [{"status": "IN_PROGRESS"}])
     op = operator(cc_conn, wait_timeout=2)
-    xcoms: dict[str, object] = {}
-    ti = type(
-        "TI",
-        (),
-        {
-            "dag_id": "d",
-            "task_id": "run",
-            "run_id": "r",
-            "map_index": -1,
-            "try_number": 1,
-            "xcom_push": lambda self, key, value: xcoms.__setitem__(key, value),
-        },
-    )()
+    ti = StandInTaskInstance()
+    xcoms = ti.xcoms
     outcome: list[BaseException] = []
 
     def execute() -> None:

@@ -31,7 +31,7 @@ from airflow_workflow_runs.operators.datadog import DatadogRunWorkflowOperator
 from airflow_workflow_runs.outcome import WatchedRunFailed, WorkflowRunFailed
 from airflow_workflow_runs.sensors.datadog import DatadogWorkflowInstanceSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from tests.helpers import START
+from tests.helpers import START, StandInTaskInstance
 
 CONN_ID = "datadog_emulator"
 API_KEY = "dd-api-key-never-logged-0001"
@@ -364,16 +364,6 @@ def test_without_run_key_input_a_retry_starts_a_new_instance(emu, dd_conn, run_d
     assert len(emu.datadog.instances()) == 2
     assert emu.requests(service="datadog", operation="ListWorkflowInstances") == []
     assert all(i["payload"] == {} for i in emu.datadog.instances())
-
-
-class StandInTaskInstance:
-    dag_id, task_id, run_id, map_index, try_number = "dag", "run", "manual__1", -1, 1
-
-    def __init__(self) -> None:
-        self.xcoms: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[key] = value
 
 
 def test_killing_the_operator_cancels_the_instance(emu, dd_conn):

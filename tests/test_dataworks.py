@@ -31,7 +31,7 @@ from airflow_workflow_runs.operators.dataworks import DataWorksRunWorkflowOperat
 from airflow_workflow_runs.outcome import WatchedRunFailed, WorkflowRunFailed
 from airflow_workflow_runs.sensors.dataworks import DataWorksWorkflowInstanceSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from tests.helpers import START
+from tests.helpers import START, StandInTaskInstance
 
 CONN_ID = "dataworks_emulator"
 ACCESS_KEY_ID = "LTAI5tEmulatorKeyId"
@@ -414,19 +414,8 @@ def test_start_validates_before_any_request(emu, hook, kwargs, rule):
 def test_killing_the_operator_stops_the_instance(emu, dw_conn):
     emu.dataworks.define_workflow(PROJECT, WORKFLOW, [{"status": "Running"}])
     op = operator(dw_conn, wait_timeout=5, biz_date="2026-02-01")
-    xcoms: dict[str, object] = {}
-    ti = type(
-        "TI",
-        (),
-        {
-            "dag_id": "d",
-            "task_id": "run",
-            "run_id": "r",
-            "map_index": -1,
-            "try_number": 1,
-            "xcom_push": lambda self, key, value: xcoms.__setitem__(key, value),
-        },
-    )()
+    ti = StandInTaskInstance()
+    xcoms = ti.xcoms
     outcome: list[BaseException] = []
 
     def execute() -> None:

@@ -9,19 +9,7 @@ import pytest
 
 from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
 from airflow_workflow_runs.outcome import WorkflowRunFailed
-
-
-class StandInTaskInstance:
-    """The few task-instance attributes the operator reads, with XComs kept in a dict."""
-
-    dag_id, task_id, run_id, map_index = "dag", "run", "manual__1", -1
-
-    def __init__(self, try_number: int = 1) -> None:
-        self.try_number = try_number
-        self.xcoms: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[key] = value
+from tests.helpers import StandInTaskInstance
 
 
 def test_killing_the_task_stops_the_run_it_started(emu, glue_conn):

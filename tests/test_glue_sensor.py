@@ -14,6 +14,7 @@ from airflow.sdk.exceptions import (
 
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
+from tests.helpers import StandInTaskInstance
 
 
 def sensor(conn_id: str, run_id: str, workflow_name: str = "etl", **kwargs) -> GlueWorkflowRunSensor:
@@ -129,7 +130,7 @@ def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, glue_conn):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "RUNNING"}])
     task = sensor(glue_conn, run_id, deferrable=True, timeout=60, poke_interval=5)
     with pytest.raises(TaskDeferred) as deferred:
-        task.execute({"ti": _NoXCom()})
+        task.execute({"ti": StandInTaskInstance()})
     path, kwargs = deferred.value.trigger.serialize()
     assert path == "airflow_workflow_runs.triggers.workflow_run.WorkflowRunTrigger"
     assert kwargs["ref"] == {"workflow_name": "etl", "run_id": run_id}
@@ -138,8 +139,3 @@ def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, glue_conn):
     assert time.time() < kwargs["deadline"] <= time.time() + 60
     assert deferred.value.timeout.total_seconds() == 60
     assert "emulator-secret" not in repr(kwargs) and "AKIDEMULATOR" not in repr(kwargs)
-
-
-class _NoXCom:
-    def xcom_push(self, key, value):
-        pass

@@ -10,25 +10,13 @@ import pytest
 from airflow_workflow_runs.operators.logic_apps import LogicAppsRunWorkflowOperator
 from airflow_workflow_runs.operators.workflow_run import run_key
 from airflow_workflow_runs.outcome import WorkflowRunFailed
+from tests.helpers import StandInTaskInstance
 from tests.logic_apps_helpers import SITE, TIERS, install_connection
 
 
 @pytest.fixture
 def la_conn(emu, monkeypatch) -> str:
     return install_connection(emu, monkeypatch)
-
-
-class StandInTaskInstance:
-    """The few task-instance attributes the operator reads, with XComs kept in a dict."""
-
-    dag_id, task_id, run_id, map_index = "dag", "run", "manual__1", -1
-
-    def __init__(self, try_number: int = 1) -> None:
-        self.try_number = try_number
-        self.xcoms: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[key] = value
 
 
 def operator(conn_id: str, site: str | None = None, **kwargs) -> LogicAppsRunWorkflowOperator:

@@ -9,6 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, T
 
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.logic_apps import LogicAppsWorkflowRunSensor
+from tests.helpers import StandInTaskInstance
 from tests.logic_apps_helpers import CLIENT_ID, CLIENT_SECRET, SITE, SUBSCRIPTION, TIERS, install_connection
 
 
@@ -27,11 +28,6 @@ def sensor(conn_id: str, run_name: str, site: str | None = None, **kwargs) -> Lo
         azure_logic_apps_conn_id=conn_id,
         **kwargs,
     )
-
-
-class _NoXCom:
-    def xcom_push(self, key, value):
-        pass
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -89,7 +85,7 @@ def test_invalid_input_fails_before_any_request(emu, la_conn):
     with pytest.raises(AirflowFailException, match="limit is 90"):
         sensor(la_conn, "08585", resource_group_name="r" * 91).poke({})
     with pytest.raises(AirflowFailException, match="a UUID"):
-        sensor(la_conn, "08585", subscription_id="my-subscription").execute({"ti": _NoXCom()})
+        sensor(la_conn, "08585", subscription_id="my-subscription").execute({"ti": StandInTaskInstance()})
     assert emu.requests(service="logic_apps") == []
 
 
@@ -103,7 +99,7 @@ def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, la_conn):
     run_name = emu.logic_apps.add_run("wf", [{"status": "Running"}], site=SITE)
     task = sensor(la_conn, run_name, SITE, deferrable=True, timeout=60, poke_interval=5)
     with pytest.raises(TaskDeferred) as deferred:
-        task.execute({"ti": _NoXCom()})
+        task.execute({"ti": StandInTaskInstance()})
     path, kwargs = deferred.value.trigger.serialize()
     assert path == "airflow_workflow_runs.triggers.workflow_run.WorkflowRunTrigger"
     assert kwargs["ref"] == {

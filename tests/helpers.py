@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,3 +64,29 @@ class StandInTaskInstance:
 
     def xcom_push(self, key: str, value: object) -> None:
         self.xcoms[key] = value
+
+
+def kill_while_waiting(operator: Any, timeout: float = 10.0) -> tuple[StandInTaskInstance, BaseException | None]:
+    """Run ``operator.execute`` in a thread as a worker does, kill the task once the run has started.
+
+    ``on_kill`` is called (from this thread, as Airflow does) as soon as the run id is in XCom.
+    Returns the task instance and what ``execute`` raised (None if it returned).
+    """
+    ti = StandInTaskInstance()
+    raised: list[BaseException] = []
+
+    def execute() -> None:
+        try:
+            operator.execute({"ti": ti})
+        except BaseException as error:
+            raised.append(error)
+
+    worker = threading.Thread(target=execute, daemon=True)
+    worker.start()
+    deadline = time.monotonic() + timeout
+    while "run_id" not in ti.xcoms and time.monotonic() < deadline:
+        time.sleep(0.05)
+    operator.on_kill()
+    worker.join(timeout=timeout)
+    assert not worker.is_alive(), "execute() did not end after on_kill()"
+    return ti, (raised[0] if raised else None)

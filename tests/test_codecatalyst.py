@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import threading
 
 import botocore.session
 import pytest
@@ -25,7 +24,7 @@ from airflow_workflow_runs.operators.codecatalyst import CodeCatalystRunWorkflow
 from airflow_workflow_runs.operators.workflow_run import WorkflowRunTimeout
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.codecatalyst import CodeCatalystWorkflowRunSensor
-from tests.helpers import CODECATALYST_TOKEN, START, StandInTaskInstance, codecatalyst_connection
+from tests.helpers import CODECATALYST_TOKEN, START, codecatalyst_connection, kill_while_waiting
 
 SPACE, PROJECT = "example-corp", "my-demo-project"
 WORKFLOW_ID = "a1b2c3d4-5678-90ab-cdef-111111111111"
@@ -232,25 +231,8 @@ def test_operator_retry_reattaches_through_the_previous_client_token(emu, cc_con
 def test_killing_the_operator_says_the_run_goes_on(emu, cc_conn, capfd):
     emu.codecatalyst.define_workflow(SPACE, PROJECT, WORKFLOW_ID, [{"status": "IN_PROGRESS"}])
     op = operator(cc_conn, wait_timeout=2)
-    ti = StandInTaskInstance()
-    xcoms = ti.xcoms
-    outcome: list[BaseException] = []
-
-    def execute() -> None:
-        try:
-            op.execute({"ti": ti})
-        except WorkflowRunTimeout as error:  # nothing stops the run: the wait ends at wait_timeout
-            outcome.append(error)
-
-    worker = threading.Thread(target=execute)
-    worker.start()
-    for _ in range(100):
-        if "run_id" in xcoms:
-            break
-        threading.Event().wait(0.05)
-    op.on_kill()
-    worker.join(timeout=10)
+    ti, error = kill_while_waiting(op)
     logs = "".join(capfd.readouterr())
     assert "cannot be cancelled" in logs and "The run goes on" in logs
-    assert json.dumps(xcoms["run_ref"])  # the ref was pushed before the wait
-    assert len(outcome) == 1
+    assert json.dumps(ti.xcoms["run_ref"])  # the ref was pushed before the wait
+    assert isinstance(error, WorkflowRunTimeout)  # nothing stops the run: the wait ends at wait_timeout

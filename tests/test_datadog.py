@@ -7,8 +7,6 @@ import datetime
 import json
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -31,7 +29,7 @@ from airflow_workflow_runs.operators.datadog import DatadogRunWorkflowOperator
 from airflow_workflow_runs.outcome import WatchedRunFailed, WorkflowRunFailed
 from airflow_workflow_runs.sensors.datadog import DatadogWorkflowInstanceSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from tests.helpers import START, StandInTaskInstance
+from tests.helpers import START, kill_while_waiting
 
 CONN_ID = "datadog_emulator"
 API_KEY = "dd-api-key-never-logged-0001"
@@ -371,26 +369,10 @@ def test_killing_the_operator_cancels_the_instance(emu, dd_conn):
         WORKFLOW_ID, [{"status": "IN_PROGRESS", "steps": [{"stepName": "Sleep", "stepState": "IN_PROGRESS"}]}]
     )
     op = operator(dd_conn, poll_interval=0.1)
-    ti = StandInTaskInstance()
-    outcome: list[BaseException] = []
-
-    def execute() -> None:
-        try:
-            op.execute({"ti": ti})
-        except BaseException as error:  # the wait ends when the instance reports CANCELED
-            outcome.append(error)
-
-    worker = threading.Thread(target=execute)
-    worker.start()
-    deadline = time.monotonic() + 10
-    while "run_id" not in ti.xcoms and time.monotonic() < deadline:
-        time.sleep(0.05)
-    op.on_kill()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    ti, error = kill_while_waiting(op)  # the wait ends when the instance reports CANCELED
     assert emu.datadog.instance(WORKFLOW_ID, str(ti.xcoms["run_id"]))["cancel_requested"] is True
-    assert isinstance(outcome[0], WorkflowRunFailed)
-    assert "CANCELED" in str(outcome[0]) and "Sleep (CANCELED)" in str(outcome[0])
+    assert isinstance(error, WorkflowRunFailed)
+    assert "CANCELED" in str(error) and "Sleep (CANCELED)" in str(error)
     assert ti.xcoms["run_ref"] == ref(str(ti.xcoms["run_id"]))
 
 

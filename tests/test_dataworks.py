@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 
@@ -31,7 +30,7 @@ from airflow_workflow_runs.operators.dataworks import DataWorksRunWorkflowOperat
 from airflow_workflow_runs.outcome import WatchedRunFailed, WorkflowRunFailed
 from airflow_workflow_runs.sensors.dataworks import DataWorksWorkflowInstanceSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from tests.helpers import START, StandInTaskInstance
+from tests.helpers import START, kill_while_waiting
 
 CONN_ID = "dataworks_emulator"
 ACCESS_KEY_ID = "LTAI5tEmulatorKeyId"
@@ -414,29 +413,13 @@ def test_start_validates_before_any_request(emu, hook, kwargs, rule):
 def test_killing_the_operator_stops_the_instance(emu, dw_conn):
     emu.dataworks.define_workflow(PROJECT, WORKFLOW, [{"status": "Running"}])
     op = operator(dw_conn, wait_timeout=5, biz_date="2026-02-01")
-    ti = StandInTaskInstance()
+    ti, error = kill_while_waiting(op)
     xcoms = ti.xcoms
-    outcome: list[BaseException] = []
-
-    def execute() -> None:
-        try:
-            op.execute({"ti": ti})
-        except WorkflowRunFailed as error:
-            outcome.append(error)
-
-    worker = threading.Thread(target=execute)
-    worker.start()
-    for _ in range(100):
-        if "run_id" in xcoms:
-            break
-        threading.Event().wait(0.05)
-    op.on_kill()
-    worker.join(timeout=10)
     (instance,) = emu.dataworks.instances()
     assert instance["stop_requested"] and instance["Status"] == "Failure"
     assert xcoms["run_ref"] == {"project_id": str(PROJECT), "instance_id": str(instance["Id"])}
     assert xcoms["workflow_run_console_url"] == f"https://dataworks.data.aliyun.com/{REGION}/sc?defaultProjectId=100"
-    assert len(outcome) == 1 and "Failure" in str(outcome[0])  # the wait saw the stopped instance end
+    assert isinstance(error, WorkflowRunFailed) and "Failure" in str(error)  # the wait saw the stopped instance end
 
 
 def test_client_exposes_the_run_id_last():

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
 from airflow_workflow_runs.outcome import WorkflowRunFailed
-from tests.helpers import StandInTaskInstance
+from tests.helpers import StandInTaskInstance, kill_while_waiting
 
 
 def test_killing_the_task_stops_the_run_it_started(emu, glue_conn):
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
     op = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.1)
-    ti = StandInTaskInstance()
-    outcome: list[BaseException] = []
-
-    def execute() -> None:
-        try:
-            op.execute({"ti": ti})
-        except BaseException as error:  # the wait ends when the stopped run reaches STOPPED
-            outcome.append(error)
-
-    worker = threading.Thread(target=execute)
-    worker.start()
-    deadline = time.monotonic() + 10
-    while "run_id" not in ti.xcoms and time.monotonic() < deadline:
-        time.sleep(0.05)
-    op.on_kill()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    ti, error = kill_while_waiting(op)  # the wait ends when the stopped run reaches STOPPED
     assert emu.glue.run("etl", ti.xcoms["run_id"])["stop_requested"] is True
-    assert isinstance(outcome[0], WorkflowRunFailed) and "STOPPED" in str(outcome[0])
+    assert isinstance(error, WorkflowRunFailed) and "STOPPED" in str(error)
 
 
 def test_cancel_on_kill_false_leaves_the_run_alone(emu, glue_conn):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from airflow_workflow_runs.operators.logic_apps import LogicAppsRunWorkflowOperator
 from airflow_workflow_runs.operators.workflow_run import run_key
 from airflow_workflow_runs.outcome import WorkflowRunFailed
-from tests.helpers import StandInTaskInstance
+from tests.helpers import StandInTaskInstance, kill_while_waiting
 from tests.logic_apps_helpers import SITE, TIERS, install_connection
 
 
@@ -30,27 +27,11 @@ def test_killing_the_task_cancels_the_run_it_started(emu, la_conn, tier):
     site = TIERS[tier]
     emu.logic_apps.define_workflow("wf", [{"status": "Running"}], site=site)
     op = operator(la_conn, site, poll_interval=0.1)
-    ti = StandInTaskInstance()
-    outcome: list[BaseException] = []
-
-    def execute() -> None:
-        try:
-            op.execute({"ti": ti})
-        except BaseException as error:  # the wait ends when the run reaches Cancelled
-            outcome.append(error)
-
-    worker = threading.Thread(target=execute)
-    worker.start()
-    deadline = time.monotonic() + 10
-    while "run_id" not in ti.xcoms and time.monotonic() < deadline:
-        time.sleep(0.05)
-    op.on_kill()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    ti, error = kill_while_waiting(op)  # the wait ends when the run reaches Cancelled
     record = emu.logic_apps.run("wf", ti.xcoms["run_id"], site=site)
     assert record["cancel_requested"] is True and record["status"] == "Cancelled"
     assert record["client_tracking_id"] == run_key({"ti": ti})
-    assert isinstance(outcome[0], WorkflowRunFailed) and "Cancelled" in str(outcome[0])
+    assert isinstance(error, WorkflowRunFailed) and "Cancelled" in str(error)
 
 
 def test_without_waiting_the_run_name_is_returned_at_once_and_kill_can_leave_it(emu, la_conn):

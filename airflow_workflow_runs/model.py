@@ -7,9 +7,9 @@ against these types once, and a service only has to translate its own responses 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -100,6 +100,102 @@ def _iso(value: datetime | None) -> str | None:
 
 def _parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Which runs of a workflow a wait may pick: half-open, like an Airflow data interval.
+
+    A run matches when ``started_after <= started_at < started_before``; a bound that is ``None``
+    is open. Bounds are timezone-aware (naive values are read as UTC, Airflow's default). Services
+    without a start time to match on (DataWorks) match their own notion, documented per client.
+    """
+
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        after, before = _aware(self.started_after), _aware(self.started_before)
+        object.__setattr__(self, "started_after", after)
+        object.__setattr__(self, "started_before", before)
+        if after is not None and before is not None and after >= before:
+            raise InvalidRunReference(
+                f"the window is empty: started_after ({after.isoformat()}) must be before "
+                f"started_before ({before.isoformat()})"
+            )
+
+    @classmethod
+    def parse(cls, started_after: Any, started_before: Any) -> TimeWindow:
+        """Build a window from datetimes or ISO 8601 strings (what templates render to)."""
+        return cls(_moment("started_after", started_after), _moment("started_before", started_before))
+
+    def contains(self, moment: datetime | None) -> bool:
+        if moment is None:
+            return False
+        moment = _aware(moment)
+        assert moment is not None
+        if self.started_after is not None and moment < self.started_after:
+            return False
+        return self.started_before is None or moment < self.started_before
+
+    def is_older(self, moment: datetime | None) -> bool:
+        """Whether a run started at ``moment`` is before the window (so older ones are too)."""
+        return moment is not None and self.started_after is not None and _aware(moment) < self.started_after  # type: ignore[operator]
+
+    def describe(self) -> str:
+        after = self.started_after.isoformat() if self.started_after else "any time"
+        before = self.started_before.isoformat() if self.started_before else "now"
+        return f"started in [{after}, {before})"
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"started_after": _iso(self.started_after), "started_before": _iso(self.started_before)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TimeWindow:
+        return cls.parse(data.get("started_after"), data.get("started_before"))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _moment(name: str, value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidRunReference(f"{name} must be a datetime or an ISO 8601 string, got {value!r}")
+
+
+def choose_run(candidates: Sequence[WorkflowRun], first_poll_at: datetime) -> WorkflowRun | None:
+    """The run a wait on "the newest run in the window" follows, the same at every poll.
+
+    ``candidates`` are the runs matching the window, newest first. The newest run that had started
+    by ``first_poll_at`` (the wait's first poll) is chosen; if none had, the first run to start after
+    it is. Because the rule depends only on ``first_poll_at``, every later poll (a reschedule, a
+    triggerer restart) picks the same run even where the pin itself could not be kept, and a newer
+    run starting during the wait does not steal it.
+    """
+    first_poll_at = _aware(first_poll_at)  # type: ignore[assignment]
+    seen = [run for run in candidates if run.started_at is not None and _aware(run.started_at) <= first_poll_at]
+    if seen:
+        return max(enumerate(seen), key=lambda pair: (_aware(pair[1].started_at), -pair[0]))[1]
+    later = list(enumerate(candidates))
+    if not later:
+        return None
+    # Earliest start wins; runs that have not started yet come after those that have, the
+    # oldest listed (last, since lists are newest first) first.
+    return min(
+        later,
+        key=lambda pair: (pair[1].started_at is None, _aware(pair[1].started_at) or first_poll_at, -pair[0]),
+    )[1]
 
 
 def describe_ref(service: str, ref: Mapping[str, str]) -> str:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from airflow_workflow_runs.model import OperationNotSupported, RunState, WorkflowRun, describe_ref
+from airflow_workflow_runs.model import (
+    OperationNotSupported,
+    RunState,
+    TimeWindow,
+    WorkflowRun,
+    WorkflowRunError,
+    describe_ref,
+)
 
 RunRef = Mapping[str, str]
+#: One answer of a batch read: the run, or the error reading it gave.
+RunOrError = WorkflowRun | WorkflowRunError
 
 
 class RunClient(ABC):
@@ -22,6 +31,10 @@ class RunClient(ABC):
 
     service: ClassVar[str]
     ref_fields: ClassVar[tuple[str, ...]]
+    #: The identifiers naming a workflow whose runs ``list_runs_in_window`` lists.
+    workflow_fields: ClassVar[tuple[str, ...]] = ()
+    #: What a run's place in a ``TimeWindow`` is judged by, for docs and messages.
+    window_basis: ClassVar[str] = "start time"
 
     @abstractmethod
     def validate_ref(self, ref: RunRef) -> dict[str, str]:
@@ -34,6 +47,44 @@ class RunClient(ABC):
     async def aget_run(self, ref: RunRef) -> WorkflowRun:
         """Async fetch; SDKs without an async client run the blocking call in a worker thread."""
         return await asyncio.to_thread(self.get_run, ref)
+
+    def get_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
+        """Read many runs, answers in the order asked; services with a batch endpoint override it.
+
+        A ``WorkflowRunError`` reading one run is returned in its place, not raised.
+        """
+        answers: list[RunOrError] = []
+        for ref in refs:
+            try:
+                answers.append(self.get_run(ref))
+            except WorkflowRunError as error:
+                answers.append(error)
+        return answers
+
+    async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
+        """Async :meth:`get_runs`: one concurrent ``aget_run`` per ref unless overridden."""
+        answers = await asyncio.gather(*(self.aget_run(ref) for ref in refs), return_exceptions=True)
+        for answer in answers:
+            if isinstance(answer, BaseException) and not isinstance(answer, WorkflowRunError):
+                raise answer
+        return list(answers)  # type: ignore[arg-type]
+
+    # -- runs named by workflow and time window ----------------------------------------------
+
+    def validate_workflow(self, workflow: RunRef) -> dict[str, str]:
+        """Return only ``workflow_fields``, validated, or raise ``InvalidRunReference`` naming the rule."""
+        raise OperationNotSupported(f"{self.service} cannot find runs by workflow and time window")
+
+    def list_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
+        """Every run of the workflow that matches the window, newest first.
+
+        Validates ``workflow`` first. Pages through the service's list endpoint, stopping as soon
+        as the listing is past the window. Each run's ``ref`` reads it again with :meth:`get_run`.
+        """
+        raise OperationNotSupported(f"{self.service} cannot find runs by workflow and time window")
+
+    async def alist_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
+        return await asyncio.to_thread(self.list_runs_in_window, workflow, window)
 
     def cancel_run(self, ref: RunRef) -> None:
         """Ask the service to stop the run; services without such an API raise."""

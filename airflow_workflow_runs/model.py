@@ -62,6 +62,15 @@ class WorkflowRun:
         ids = ", ".join(f"{key}={value!r}" for key, value in self.ref.items())
         return f"{self.service} run ({ids}) is {self.raw_status}"
 
+    def outcome_text(self) -> str:
+        """The run, its state, the remote error and where to look: what a failure message says."""
+        parts = [f"{self.describe()} ({self.state.value})"]
+        if self.error:
+            parts.append(f"error: {self.error}")
+        if self.console_url:
+            parts.append(f"console: {self.console_url}")
+        return "; ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "service": self.service,

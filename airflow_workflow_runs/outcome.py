@@ -26,12 +26,7 @@ class WatchedRunFailed(WorkflowRunFailed, AirflowFailException):
 
 
 def failure_message(run: WorkflowRun) -> str:
-    parts = [f"{run.describe()} ({run.state.value})"]
-    if run.error:
-        parts.append(f"error: {run.error}")
-    if run.console_url:
-        parts.append(f"console: {run.console_url}")
-    return "; ".join(parts)
+    return run.outcome_text()
 
 
 def finish(run: WorkflowRun, failure: type[WorkflowRunFailed] = WorkflowRunFailed) -> dict[str, Any]:

@@ -123,6 +123,8 @@ def test_templated_fields():
         "run_id",
         "aws_conn_id",
         "region_name",
+        "started_after",
+        "started_before",
     }
 
 

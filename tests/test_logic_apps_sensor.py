@@ -123,4 +123,6 @@ def test_templated_fields():
         "site_name",
         "subscription_id",
         "azure_logic_apps_conn_id",
+        "started_after",
+        "started_before",
     }

@@ -35,6 +35,8 @@ class RunClient(ABC):
     workflow_fields: ClassVar[tuple[str, ...]] = ()
     #: What a run's place in a ``TimeWindow`` is judged by, for docs and messages.
     window_basis: ClassVar[str] = "start time"
+    #: Whether listed runs carry everything ``get_run`` returns (else a chosen terminal run is re-read).
+    listed_runs_complete: ClassVar[bool] = True
 
     @abstractmethod
     def validate_ref(self, ref: RunRef) -> dict[str, str]:

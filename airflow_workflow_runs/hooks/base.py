@@ -14,16 +14,23 @@ import hashlib
 import json
 import time
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from airflow_workflow_runs.clients.base import RunClient, RunRef
-from airflow_workflow_runs.model import RunNotFound, TransientServiceError, WorkflowRun
+from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
+from airflow_workflow_runs.model import (
+    RunNotFound,
+    TimeWindow,
+    TransientServiceError,
+    WorkflowRun,
+    choose_run,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -106,6 +113,26 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
     def cancel_run(self, ref: RunRef) -> None:
         self.client.cancel_run(ref)
 
+    def get_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
+        return self.client.get_runs(refs)
+
+    def find_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
+        """The run a wait on the newest run of ``workflow`` in ``window`` follows (``choose_run``), if any yet."""
+        return _complete(self.client, choose_run(self.client.list_runs_in_window(workflow, window), first_poll_at))
+
+    def poll_find_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
+        """One poll choosing a run: ``None`` when there is none yet or the service asked to wait."""
+        try:
+            run = self.find_run(workflow, window, first_poll_at)
+        except TransientServiceError as error:
+            self.log.warning("%s; will look again", error)
+            return None
+        if run is None:
+            self.log.info("No %s run of %s has %s yet", self.client_service, dict(workflow), window.describe())
+        else:
+            self.log.info("Following %s", run.describe())
+        return run
+
     def _load_connection(self) -> Connection | None:
         if self.conn_id is None:
             return None
@@ -157,11 +184,28 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
     async def acancel_run(self, ref: RunRef) -> None:
         await (await self.aget_client()).acancel_run(ref)
 
+    async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
+        return await (await self.aget_client()).aget_runs(refs)
+
+    async def afind_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
+        client = await self.aget_client()
+        chosen = choose_run(await client.alist_runs_in_window(workflow, window), first_poll_at)
+        if chosen is not None and chosen.is_terminal and not client.listed_runs_complete:
+            return await client.aget_run(chosen.ref)
+        return chosen
+
     # -- serialization for triggers ------------------------------------------------------------
 
     def serialize(self) -> dict[str, Any]:
         """Keyword arguments that rebuild this hook: the conn id and options, never secrets."""
         return {self.conn_name_attr: self.conn_id, **self.client_options}
+
+
+def _complete(client: RunClient, run: WorkflowRun | None) -> WorkflowRun | None:
+    """Re-read a terminal run chosen from a list whose items lack what ``get_run`` returns."""
+    if run is not None and run.is_terminal and not client.listed_runs_complete:
+        return client.get_run(run.ref)
+    return run
 
 
 def connection_fingerprint(conn: Connection | None) -> str:

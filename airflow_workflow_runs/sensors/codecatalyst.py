@@ -7,6 +7,16 @@ from typing import Any
 
 from airflow_workflow_runs.links.codecatalyst import CodeCatalystWorkflowRunLink
 from airflow_workflow_runs.sensors.workflow_run import WorkflowRunSensor
+from airflow_workflow_runs.targets import ServiceArguments
+
+CODECATALYST_ARGUMENTS = ServiceArguments(
+    service="codecatalyst",
+    hook_class_path="airflow_workflow_runs.hooks.codecatalyst.CodeCatalystWorkflowRunHook",
+    conn_arg="codecatalyst_conn_id",
+    default_conn="codecatalyst_default",
+    ref_args=("space_name", "project_name", "run_id"),
+    workflow_args=("space_name", "project_name", "workflow_id"),
+)
 
 
 class CodeCatalystWorkflowRunSensor(WorkflowRunSensor):
@@ -17,13 +27,25 @@ class CodeCatalystWorkflowRunSensor(WorkflowRunSensor):
 
     :param space_name: the CodeCatalyst space (templated).
     :param project_name: the project in the space (templated).
-    :param run_id: the workflow run id, a UUID (templated).
+    :param run_id: the workflow run id, a UUID (templated). Leave it out (and give ``workflow_id``) to
+        wait for the newest run of that workflow whose ``startTime`` is in ``[started_after, started_before)``.
+    :param workflow_id: without ``run_id``: the workflow whose runs to choose from, a UUID (templated).
+    :param started_after: without ``run_id``: the window's start, inclusive (templated; default: the
+        DAG run's data interval).
+    :param started_before: without ``run_id``: the window's end, exclusive (templated).
     :param codecatalyst_conn_id: a ``codecatalyst`` connection (templated).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     """
 
-    hook_class_path = "airflow_workflow_runs.hooks.codecatalyst.CodeCatalystWorkflowRunHook"
-    template_fields: Sequence[str] = ("space_name", "project_name", "run_id", "codecatalyst_conn_id")
+    arguments = CODECATALYST_ARGUMENTS
+    template_fields: Sequence[str] = (
+        "space_name",
+        "project_name",
+        "run_id",
+        "workflow_id",
+        "codecatalyst_conn_id",
+        *WorkflowRunSensor.window_template_fields,
+    )
     operator_extra_links = (CodeCatalystWorkflowRunLink(),)
 
     def __init__(
@@ -31,7 +53,8 @@ class CodeCatalystWorkflowRunSensor(WorkflowRunSensor):
         *,
         space_name: str,
         project_name: str,
-        run_id: str,
+        run_id: str | None = None,
+        workflow_id: str | None = None,
         codecatalyst_conn_id: str | None = "codecatalyst_default",
         **kwargs: Any,
     ) -> None:
@@ -39,10 +62,5 @@ class CodeCatalystWorkflowRunSensor(WorkflowRunSensor):
         self.space_name = space_name
         self.project_name = project_name
         self.run_id = run_id
+        self.workflow_id = workflow_id
         self.codecatalyst_conn_id = codecatalyst_conn_id
-
-    def run_ref(self) -> dict[str, str]:
-        return {"space_name": self.space_name, "project_name": self.project_name, "run_id": self.run_id}
-
-    def hook_kwargs(self) -> dict[str, Any]:
-        return {"codecatalyst_conn_id": self.codecatalyst_conn_id}

@@ -7,6 +7,16 @@ from typing import Any
 
 from airflow_workflow_runs.links.dataworks import DataWorksWorkflowInstanceLink
 from airflow_workflow_runs.sensors.workflow_run import WorkflowRunSensor
+from airflow_workflow_runs.targets import ServiceArguments
+
+DATAWORKS_ARGUMENTS = ServiceArguments(
+    service="dataworks",
+    hook_class_path="airflow_workflow_runs.hooks.dataworks.DataWorksWorkflowInstanceHook",
+    conn_arg="dataworks_conn_id",
+    default_conn="alibaba_dataworks_default",
+    ref_args=("project_id", "instance_id"),
+    workflow_args=("project_id", "workflow_id"),
+)
 
 
 class DataWorksWorkflowInstanceSensor(WorkflowRunSensor):
@@ -16,40 +26,41 @@ class DataWorksWorkflowInstanceSensor(WorkflowRunSensor):
     keep waiting; ``Failure`` fails (DataWorks also reports a *stopped* instance as ``Failure``);
     an unknown status fails, naming it.
 
-    :param instance_id: the workflow instance id, a positive integer (templated).
+    :param instance_id: the workflow instance id, a positive integer (templated). Leave it out (and give
+        ``project_id`` and ``workflow_id``) to wait for the newest instance of that workflow whose
+        BUSINESS DATE falls in the window: every date D with ``started_after.date() <= D`` and
+        ``D 00:00 < started_before``, so a daily data interval selects its own date.
+    :param workflow_id: without ``instance_id``: the workflow, a positive integer (templated).
+    :param started_after: without ``instance_id``: the window's start (templated; default: the DAG
+        run's data interval).
+    :param started_before: without ``instance_id``: the window's end, exclusive (templated).
     :param dataworks_conn_id: an ``alibaba_dataworks`` connection (templated).
     :param project_id: the workspace id, optional: only completes the console link before the
         instance has been read (templated).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     """
 
-    hook_class_path = "airflow_workflow_runs.hooks.dataworks.DataWorksWorkflowInstanceHook"
-    template_fields: Sequence[str] = ("instance_id", "dataworks_conn_id", "project_id")
+    arguments = DATAWORKS_ARGUMENTS
+    template_fields: Sequence[str] = (
+        "instance_id",
+        "dataworks_conn_id",
+        "project_id",
+        "workflow_id",
+        *WorkflowRunSensor.window_template_fields,
+    )
     operator_extra_links = (DataWorksWorkflowInstanceLink(),)
 
     def __init__(
         self,
         *,
-        instance_id: int | str,
+        instance_id: int | str | None = None,
         dataworks_conn_id: str | None = "alibaba_dataworks_default",
         project_id: int | str | None = None,
+        workflow_id: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.instance_id = instance_id
         self.dataworks_conn_id = dataworks_conn_id
         self.project_id = project_id
-
-    def run_ref(self) -> dict[str, str]:
-        ref = {"instance_id": _text(self.instance_id)}
-        if self.project_id not in (None, ""):
-            ref = {"project_id": _text(self.project_id), **ref}
-        return ref
-
-    def hook_kwargs(self) -> dict[str, Any]:
-        return {"dataworks_conn_id": self.dataworks_conn_id}
-
-
-def _text(value: Any) -> Any:
-    """Ints become their digits; anything else is left for the client's validation to judge."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        self.workflow_id = workflow_id

@@ -7,6 +7,16 @@ from typing import Any
 
 from airflow_workflow_runs.links.logic_apps import LogicAppsWorkflowRunLink
 from airflow_workflow_runs.sensors.workflow_run import WorkflowRunSensor
+from airflow_workflow_runs.targets import ServiceArguments
+
+LOGIC_APPS_ARGUMENTS = ServiceArguments(
+    service="logic_apps",
+    hook_class_path="airflow_workflow_runs.hooks.logic_apps.LogicAppsWorkflowRunHook",
+    conn_arg="azure_logic_apps_conn_id",
+    default_conn="azure_logic_apps_default",
+    ref_args=("subscription_id", "resource_group_name", "site_name", "workflow_name", "run_name"),
+    workflow_args=("subscription_id", "resource_group_name", "site_name", "workflow_name"),
+)
 
 
 class LogicAppsWorkflowRunSensor(WorkflowRunSensor):
@@ -22,7 +32,11 @@ class LogicAppsWorkflowRunSensor(WorkflowRunSensor):
 
     :param resource_group_name: the resource group (templated); ``None`` uses the connection's default.
     :param workflow_name: the workflow's name (templated).
-    :param run_name: the run's name, e.g. ``08585...CU21`` (templated).
+    :param run_name: the run's name, e.g. ``08585...CU21`` (templated). Leave it out to wait for the
+        newest run of the workflow whose ``startTime`` is in ``[started_after, started_before)``.
+    :param started_after: without ``run_name``: the window's start, inclusive (templated; default: the
+        DAG run's data interval).
+    :param started_before: without ``run_name``: the window's end, exclusive (templated).
     :param site_name: the Standard logic app (site) name, or ``None`` for Consumption (templated).
     :param subscription_id: overrides the connection's subscription (templated).
     :param azure_logic_apps_conn_id: an ``azure_logic_apps`` connection (templated).
@@ -33,7 +47,7 @@ class LogicAppsWorkflowRunSensor(WorkflowRunSensor):
     (``tier``, ``code``, ``error``, ``client_tracking_id``, ``trigger``, ``resource_id``).
     """
 
-    hook_class_path = "airflow_workflow_runs.hooks.logic_apps.LogicAppsWorkflowRunHook"
+    arguments = LOGIC_APPS_ARGUMENTS
     template_fields: Sequence[str] = (
         "resource_group_name",
         "workflow_name",
@@ -41,6 +55,7 @@ class LogicAppsWorkflowRunSensor(WorkflowRunSensor):
         "site_name",
         "subscription_id",
         "azure_logic_apps_conn_id",
+        *WorkflowRunSensor.window_template_fields,
     )
     operator_extra_links = (LogicAppsWorkflowRunLink(),)
 
@@ -49,7 +64,7 @@ class LogicAppsWorkflowRunSensor(WorkflowRunSensor):
         *,
         resource_group_name: str | None = None,
         workflow_name: str,
-        run_name: str,
+        run_name: str | None = None,
         site_name: str | None = None,
         subscription_id: str | None = None,
         azure_logic_apps_conn_id: str | None = "azure_logic_apps_default",
@@ -62,14 +77,3 @@ class LogicAppsWorkflowRunSensor(WorkflowRunSensor):
         self.site_name = site_name
         self.subscription_id = subscription_id
         self.azure_logic_apps_conn_id = azure_logic_apps_conn_id
-
-    def run_ref(self) -> dict[str, str]:
-        ref = {"workflow_name": self.workflow_name, "run_name": self.run_name}
-        for key in ("subscription_id", "resource_group_name", "site_name"):
-            value = getattr(self, key)
-            if value is not None:
-                ref[key] = value
-        return ref
-
-    def hook_kwargs(self) -> dict[str, Any]:
-        return {"azure_logic_apps_conn_id": self.azure_logic_apps_conn_id}

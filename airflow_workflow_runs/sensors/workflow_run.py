@@ -1,6 +1,6 @@
 """The generic sensor: waits for one remote run, in poke, reschedule or deferrable mode.
 
-A service subclass names its hook by dotted path and says how its arguments form the run's ref;
+A service subclass declares its arguments (:class:`~airflow_workflow_runs.targets.ServiceArguments`);
 everything else (validation before any request, transient errors, the outcome, the timeout, the
 console link, XCom) is here, once. The three modes give the same result for the same run:
 
@@ -9,13 +9,18 @@ console link, XCom) is here, once. The three modes give the same result for the 
   ``soft_fail`` turns it (and a failed run) into a skip in every mode;
 - transient errors (throttling, 5xx, network) only delay the next poll;
 - the terminal run (``WorkflowRun.to_dict()``) is the XCom return value.
+
+Without a run id, the sensor waits for the newest run of the workflow that started inside a time
+window (``started_after``/``started_before``, by default the DAG run's data interval): it waits for
+one to appear, chooses it with :func:`~airflow_workflow_runs.model.choose_run`, pins it (XCom
+``run_ref``/``run_id``, and the trigger's kwargs) and then follows that run only.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,10 +29,12 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
-from airflow_workflow_runs.model import WorkflowRun, WorkflowRunError
+from airflow_workflow_runs.model import TimeWindow, WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.outcome import WatchedRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.targets import RunTarget, ServiceArguments
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
+from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -35,34 +42,66 @@ if TYPE_CHECKING:
     from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
 
+RUN_REF_XCOM_KEY = "run_ref"
+RUN_ID_XCOM_KEY = "run_id"
+
+
 class WorkflowRunSensor(BaseSensorOperator):
     """Base of the service sensors; not used directly in DAGs.
 
+    :param started_after: with no run id: the window's start, inclusive (templated; a datetime or
+        an ISO 8601 string; naive means UTC). Default: the DAG run's data interval.
+    :param started_before: with no run id: the window's end, exclusive (templated). ``None`` with
+        ``started_after`` set: no end.
     :param deferrable: wait in the triggerer instead of a worker slot. Defaults to the
         ``[operators] default_deferrable`` setting.
     """
 
+    arguments: ClassVar[ServiceArguments]
     hook_class_path: ClassVar[str]
+    window_template_fields: ClassVar[tuple[str, ...]] = ("started_after", "started_before")
     ui_color = "#e8f4fd"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "arguments" in cls.__dict__:
+            cls.hook_class_path = cls.arguments.hook_class_path
 
     def __init__(
         self,
         *,
+        started_after: datetime | str | None = None,
+        started_before: datetime | str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.started_after = started_after
+        self.started_before = started_before
         self.deferrable = deferrable
+        self._pinned_ref: dict[str, str] | None = None
+        self._first_poll_at: datetime | None = None
 
-    # -- what a service subclass provides -----------------------------------------------------
+    # -- the arguments, read through the service's ServiceArguments ---------------------------
+
+    def _values(self) -> dict[str, Any]:
+        return {name: getattr(self, name, None) for name in self.arguments.names}
 
     def run_ref(self) -> dict[str, str]:
         """The run's identifiers, from the (rendered) arguments."""
-        raise NotImplementedError
+        return self.arguments.ref(self._values())
+
+    def workflow_ref(self) -> dict[str, str]:
+        """The workflow's identifiers, when the run is named by workflow and window."""
+        return self.arguments.workflow(self._values())
 
     def hook_kwargs(self) -> dict[str, Any]:
         """Arguments of the hook: the connection id and non-secret options."""
-        raise NotImplementedError
+        return self.arguments.hook_kwargs(self._values())
+
+    @property
+    def names_run(self) -> bool:
+        return self.arguments.names_run(self._values())
 
     # -- the generic wait -----------------------------------------------------------------------
 
@@ -72,31 +111,36 @@ class WorkflowRunSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         try:
-            ref = self._validated_ref()
-            WorkflowRunLink.persist(context, self.hook.client.console_url(ref))
+            if self.names_run:
+                ref = self._validated_ref()
+                WorkflowRunLink.persist(context, self.hook.client.console_url(ref))
+            else:
+                workflow, window = self._validated_workflow(context)
+                self._first_poll_at = self._first_poll_time(context)
             if not self.deferrable:
                 return super().execute(context)
-            run = self._poll(ref)
+            if self.names_run:
+                run = self._poll(ref)
+            else:
+                run = self._find(context, workflow, window)
+                if run is None:
+                    return self._defer_finding(workflow, window, time.time() + self.timeout, self._full_timeout)
             if run is not None and run.is_terminal:
                 return finish(run, WatchedRunFailed)
         except AirflowFailException as error:
             if self.soft_fail or getattr(self, "never_fail", False):
                 raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
             raise
-        self.defer(
-            trigger=WorkflowRunTrigger(
-                hook_class=self.hook_class_path,
-                hook_kwargs=self.hook.serialize(),
-                ref=ref,
-                poll_interval=self.poke_interval,
-                deadline=time.time() + self.timeout,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout),
-        )
+        self._defer_following(self._pinned_ref or ref, time.time() + self.timeout, self._full_timeout)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        run = self._poll(self._validated_ref())
+        if self.names_run:
+            run = self._poll(self._validated_ref())
+        elif self._pinned_ref is not None:
+            run = self._poll(self._pinned_ref)
+        else:
+            workflow, window = self._validated_workflow(context)
+            run = self._find(context, workflow, window)
         if run is None or not run.is_terminal:
             return False
         return PokeReturnValue(is_done=True, xcom_value=finish(run, WatchedRunFailed))
@@ -106,10 +150,61 @@ class WorkflowRunSensor(BaseSensorOperator):
         if status == "terminal":
             return finish(WorkflowRun.from_dict(event["run"]), WatchedRunFailed)
         if status == "timeout":
-            raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout}s: {event.get('message')}")
+            raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout}s: {_timeout_text(event)}")
+        if status in ("pinned", "done"):
+            (target,) = (RunTarget.from_dict(raw) for raw in event["targets"])
+            if target.run is not None:
+                self._pin(context, target.run)
+                return finish(target.run, WatchedRunFailed)
+            if target.error is not None:
+                raise WatchedRunFailed(str(target.error.get("message")))
+            assert target.ref is not None
+            self._pin_ref(context, dict(target.ref))
+            return self._defer_following(dict(target.ref), event.get("deadline"))
         raise WatchedRunFailed(str(event.get("message") or event))
 
     # -- helpers ------------------------------------------------------------------------------
+
+    @property
+    def _full_timeout(self) -> timedelta:
+        return timedelta(seconds=self.timeout)
+
+    def _defer_following(
+        self, ref: Mapping[str, str], deadline: float | None, timeout: timedelta | None = None
+    ) -> None:
+        self.defer(
+            trigger=WorkflowRunTrigger(
+                hook_class=self.hook_class_path,
+                hook_kwargs=self.hook.serialize(),
+                ref=ref,
+                poll_interval=self.poke_interval,
+                deadline=deadline,
+            ),
+            method_name="execute_complete",
+            timeout=timeout or _remaining(deadline),
+        )
+
+    def _defer_finding(
+        self, workflow: Mapping[str, str], window: TimeWindow, deadline: float, timeout: timedelta
+    ) -> None:
+        target = RunTarget(
+            service=self.hook.client_service,
+            hook_class=self.hook_class_path,
+            hook_kwargs=self.hook.serialize(),
+            workflow=dict(workflow),
+            window=window,
+        )
+        assert self._first_poll_at is not None
+        self.defer(
+            trigger=WorkflowRunsTrigger(
+                targets=[target.to_dict()],
+                poll_interval=self.poke_interval,
+                deadline=deadline,
+                first_poll_at=self._first_poll_at.isoformat(),
+            ),
+            method_name="execute_complete",
+            timeout=timeout,
+        )
 
     def _validated_ref(self) -> dict[str, str]:
         try:
@@ -117,8 +212,67 @@ class WorkflowRunSensor(BaseSensorOperator):
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
 
+    def _validated_workflow(self, context: Context) -> tuple[dict[str, str], TimeWindow]:
+        try:
+            if self.started_after in (None, "") and self.started_before in (None, ""):
+                window = data_interval_window(context)
+            else:
+                window = TimeWindow.parse(self.started_after, self.started_before)
+            return self.hook.client.validate_workflow(self.workflow_ref()), window
+        except WorkflowRunError as error:
+            raise WatchedRunFailed(str(error)) from None
+
+    def _first_poll_time(self, context: Context) -> datetime:
+        """When this wait first looked: kept across reschedules, which lose in-memory and XCom state."""
+        if self.reschedule:
+            first = context["ti"].get_first_reschedule_date(context)
+            if first is not None:
+                return first
+        return datetime.now(timezone.utc)
+
+    def _find(self, context: Context, workflow: Mapping[str, str], window: TimeWindow) -> WorkflowRun | None:
+        first_poll_at = self._first_poll_at or self._first_poll_time(context)
+        try:
+            run = self.hook.poll_find_run(workflow, window, first_poll_at)
+        except WorkflowRunError as error:
+            raise WatchedRunFailed(str(error)) from None
+        if run is not None:
+            self._pin(context, run)
+        return run
+
+    def _pin(self, context: Context, run: WorkflowRun) -> None:
+        if self._pinned_ref != dict(run.ref):
+            self._pin_ref(context, dict(run.ref), run.console_url)
+
+    def _pin_ref(self, context: Context, ref: dict[str, str], console_url: str | None = None) -> None:
+        """Remember the chosen run, and tell downstream tasks and the UI which run it is."""
+        self._pinned_ref = ref
+        context["ti"].xcom_push(key=RUN_REF_XCOM_KEY, value=ref)
+        context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=ref[self.hook.client_class.ref_fields[-1]])
+        WorkflowRunLink.persist(context, console_url or self.hook.client.console_url(ref))
+
     def _poll(self, ref: Mapping[str, str]) -> WorkflowRun | None:
         try:
             return self.hook.poll_run(ref)
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
+
+
+def data_interval_window(context: Context) -> TimeWindow:
+    """The DAG run's data interval as a window; an empty interval (a manual run) has no end."""
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None:
+        raise WatchedRunFailed(
+            "this DAG run has no data interval to use as the window: pass started_after (and started_before)"
+        )
+    return TimeWindow(start, end if end is not None and end > start else None)
+
+
+def _remaining(deadline: float | None) -> timedelta | None:
+    return None if deadline is None else timedelta(seconds=max(deadline - time.time(), 0.0))
+
+
+def _timeout_text(event: Mapping[str, Any]) -> str:
+    if "targets" in event:
+        return " | ".join(RunTarget.from_dict(raw).state_text() for raw in event["targets"])
+    return str(event.get("message"))

@@ -1,0 +1,130 @@
+"""One poll of many runs at once, shared by the multi-run trigger and the multi-run sensor's poke.
+
+Targets on the same hook (class and kwargs: one connection) form a group that shares one client;
+the group's pinned runs are read with one ``get_runs`` call, so a service with a batch endpoint
+(Glue's GetWorkflowRuns) answers runs of one workflow with one request. Groups, and the workflows
+still waiting for a run to choose, are polled concurrently. Transient errors leave a target as it
+was (it is polled again); any other error finishes it with that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
+from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.targets import RunTarget
+
+log = logging.getLogger(__name__)
+
+
+class RunReader(Protocol):
+    """How a group's hook is called: natively async in the triggerer, in threads on a worker."""
+
+    async def get_runs(
+        self, hook: WorkflowRunHook, refs: list[dict[str, str]]
+    ) -> list[WorkflowRun | WorkflowRunError]: ...
+
+    async def find_run(
+        self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime
+    ) -> WorkflowRun | None: ...
+
+
+class AsyncReader:
+    """The triggerer's reader: shared async clients (``WorkflowRunHook.aget_client``)."""
+
+    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]]) -> list[WorkflowRun | WorkflowRunError]:
+        return await hook.aget_runs(refs)
+
+    async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
+        assert target.workflow is not None and target.window is not None
+        return await hook.afind_run(target.workflow, target.window, first_poll_at)
+
+
+class ThreadReader:
+    """A worker's reader: each hook's synchronous client, called in threads."""
+
+    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]]) -> list[WorkflowRun | WorkflowRunError]:
+        return await asyncio.to_thread(hook.get_runs, refs)
+
+    async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
+        assert target.workflow is not None and target.window is not None
+        return await asyncio.to_thread(hook.find_run, target.workflow, target.window, first_poll_at)
+
+
+def build_hook(target: RunTarget) -> WorkflowRunHook:
+    return load_hook_class(target.hook_class)(**target.hook_kwargs)
+
+
+def group_key(target: RunTarget) -> tuple[str, str]:
+    return target.hook_class, json.dumps(dict(target.hook_kwargs), sort_keys=True, default=str)
+
+
+async def poll_targets(
+    targets: Sequence[RunTarget],
+    first_poll_at: datetime,
+    reader: RunReader,
+    hooks: dict[tuple[str, str], WorkflowRunHook] | None = None,
+) -> list[RunTarget]:
+    """Poll every unfinished target once; return the targets updated (same order)."""
+    hooks = {} if hooks is None else hooks
+    updated = list(targets)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, target in enumerate(targets):
+        if not target.finished:
+            groups[group_key(target)].append(index)
+
+    async def poll_group(key: tuple[str, str], indexes: list[int]) -> None:
+        try:
+            hook = hooks.get(key) or hooks.setdefault(key, build_hook(targets[indexes[0]]))
+            pinned = [i for i in indexes if targets[i].pinned]
+            waiting = [i for i in indexes if not targets[i].pinned]
+            await asyncio.gather(
+                read_pinned(hook, pinned),
+                *(choose(hook, i) for i in waiting),
+            )
+        except Exception as error:  # a missing connection, a client that cannot be built
+            for i in indexes:
+                if not updated[i].finished:
+                    log.warning("%s: %s", targets[i].describe(), error)
+                    updated[i] = targets[i].fail(error)
+
+    async def read_pinned(hook: WorkflowRunHook, indexes: list[int]) -> None:
+        if not indexes:
+            return
+        answers = await reader.get_runs(hook, [dict(targets[i].ref or {}) for i in indexes])
+        for i, answer in zip(indexes, answers, strict=True):
+            updated[i] = _apply(targets[i], answer)
+
+    async def choose(hook: WorkflowRunHook, index: int) -> None:
+        target = targets[index]
+        try:
+            run = await reader.find_run(hook, target, first_poll_at)
+        except WorkflowRunError as error:
+            updated[index] = _apply(target, error)
+            return
+        if run is None:
+            return
+        log.info("Following %s (chosen for %s)", run.describe(), target.describe())
+        updated[index] = target.pin(run).observe(run)
+
+    await asyncio.gather(*(poll_group(key, indexes) for key, indexes in groups.items()))
+    return updated
+
+
+def _apply(target: RunTarget, answer: WorkflowRun | WorkflowRunError) -> RunTarget:
+    if isinstance(answer, TransientServiceError):
+        log.warning("%s; will poll again", answer)
+        return target
+    if isinstance(answer, WorkflowRunError):
+        return target.fail(answer)
+    if answer.raw_status != target.last_status:
+        log.info("%s", answer.describe())
+    return target.observe(answer)

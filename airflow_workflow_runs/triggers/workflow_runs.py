@@ -1,0 +1,95 @@
+"""One trigger waits on many runs, in any services: a gate holds one triggerer coroutine, not N slots.
+
+Its kwargs are the targets (``RunTarget.to_dict()``: hook path and non-secret hook kwargs, each run's
+ref or workflow and window, terminal answers seen so far), the policy, the poll interval, the
+deadline and the first poll's time. When a poll chooses a run for a target named by workflow and
+window, the trigger hands the pinned targets back to the task (``pinned`` event), which defers again
+with them: the choice is then in the kwargs, so a triggerer restart follows the same runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_workflow_runs.gate import Policy, judge
+from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.targets import RunTarget
+from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
+
+
+class WorkflowRunsTrigger(BaseTrigger):
+    """Poll every target concurrently until the policy decides, a run is pinned, or the deadline passes.
+
+    Events: ``{"status": "done" | "pinned" | "timeout", "targets": [...], "deadline": ...}``.
+
+    :param targets: ``RunTarget.to_dict()`` of each run, in the task's order.
+    :param policy: ``all`` or ``any`` (see :mod:`airflow_workflow_runs.gate`).
+    :param poll_interval: seconds between polls.
+    :param deadline: epoch seconds after which the wait ends with a ``timeout`` event.
+    :param first_poll_at: ISO time of the wait's first poll, which fixes which run a window chooses.
+    """
+
+    def __init__(
+        self,
+        *,
+        targets: Sequence[Mapping[str, Any]],
+        policy: str = Policy.ALL.value,
+        poll_interval: float = 60.0,
+        deadline: float | None = None,
+        first_poll_at: str,
+    ) -> None:
+        super().__init__()
+        self.targets = [dict(target) for target in targets]
+        self.policy = Policy(policy).value
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.first_poll_at = first_poll_at
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "targets": self.targets,
+                "policy": self.policy,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "first_poll_at": self.first_poll_at,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        targets = [RunTarget.from_dict(target) for target in self.targets]
+        first_poll_at = datetime.fromisoformat(self.first_poll_at)
+        policy = Policy(self.policy)
+        hooks: dict[tuple[str, str], WorkflowRunHook] = {}
+        while True:
+            if self.deadline is not None and time.time() >= self.deadline:
+                yield self._event("timeout", targets)
+                return
+            pinned_before = sum(target.pinned for target in targets)
+            targets = await poll_targets(targets, first_poll_at, AsyncReader(), hooks)
+            if judge(policy, targets).done:
+                yield self._event("done", targets)
+                return
+            if sum(target.pinned for target in targets) > pinned_before:
+                yield self._event("pinned", targets)
+                return
+            await self._sleep(self.poll_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at the deadline so a timeout is reported on time."""
+        if self.deadline is not None:
+            seconds = min(seconds, max(self.deadline - time.time(), 0.0))
+        await asyncio.sleep(seconds)
+
+    def _event(self, status: str, targets: Sequence[RunTarget]) -> TriggerEvent:
+        """The event; ``deadline`` lets the task defer again with the time that is left."""
+        return TriggerEvent(
+            {"status": status, "targets": [target.to_dict() for target in targets], "deadline": self.deadline}
+        )

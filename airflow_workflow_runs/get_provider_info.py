@@ -71,11 +71,18 @@ def get_provider_info() -> dict[str, Any]:
             },
         ],
         "hooks": [_modules(name, "hooks", service) for name, service in SERVICES],
-        "sensors": [_modules(name, "sensors", service) for name, service in SERVICES],
+        "sensors": [
+            *(_modules(name, "sensors", service) for name, service in SERVICES),
+            # One sensor gates on runs of every service.
+            {"integration-name": GLUE, "python-modules": [f"{PACKAGE}.sensors.workflow_runs"]},
+        ],
         "operators": [_modules(name, "operators", service) for name, service in SERVICES],
         "triggers": [
             # One generic trigger serves every service.
-            {"integration-name": GLUE, "python-modules": [f"{PACKAGE}.triggers.workflow_run"]},
+            {
+                "integration-name": GLUE,
+                "python-modules": [f"{PACKAGE}.triggers.workflow_run", f"{PACKAGE}.triggers.workflow_runs"],
+            },
         ],
         "extra-links": [
             f"{PACKAGE}.links.glue.GlueWorkflowRunLink",

@@ -18,6 +18,7 @@ Status choices (botocore's ``WorkflowRunStatus``, exactly):
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +31,7 @@ from botocore.tokens import FrozenAuthToken
 from airflow_workflow_runs.clients import aws_errors
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
-from airflow_workflow_runs.model import RunState, TransientServiceError, WorkflowRun, describe_ref
+from airflow_workflow_runs.model import RunState, TimeWindow, TransientServiceError, WorkflowRun, describe_ref
 
 #: botocore's ``WorkflowRunStatus`` enum, exactly (tests compare it with the service model).
 STATUS_TABLE: Mapping[str, RunState] = {
@@ -51,6 +52,13 @@ NAME_PATTERN = r"[a-zA-Z0-9]+(?:[-_\.][a-zA-Z0-9]+)*"
 NAME_RULE = "letters and digits, separated by single '-', '_' or '.'"
 DEFAULT_REGION = "us-west-2"
 CONSOLE = "https://codecatalyst.aws"
+#: ListWorkflowRuns allows 1..50 runs a page.
+LIST_PAGE_SIZE = 50
+#: Pages a window listing reads at most (1,000 runs of the workflow), since the listing's order is
+#: undocumented and every page has to be read; past the cap the runs found so far are used.
+WINDOW_MAX_PAGES = 20
+
+log = logging.getLogger(__name__)
 
 
 def validate_name(field: str, value: object) -> str:
@@ -102,6 +110,7 @@ class CodeCatalystRunClient(RunClient):
 
     service = "codecatalyst"
     ref_fields = ("space_name", "project_name", "run_id")
+    workflow_fields = ("space_name", "project_name", "workflow_id")
 
     def __init__(self, boto_client: Any) -> None:
         self._client = boto_client
@@ -142,22 +151,74 @@ class CodeCatalystRunClient(RunClient):
             raise self._translate(error, what) from None
         return {"space_name": space_name, "project_name": project_name, "run_id": response["id"]}
 
+    def validate_workflow(self, workflow: RunRef) -> dict[str, str]:
+        return {
+            "space_name": validate_name("space_name", workflow.get("space_name")),
+            "project_name": validate_name("project_name", workflow.get("project_name")),
+            "workflow_id": validate_uuid("workflow_id", workflow.get("workflow_id")),
+        }
+
+    def list_runs_in_window(
+        self, workflow: RunRef, window: TimeWindow, page_size: int = LIST_PAGE_SIZE
+    ) -> list[WorkflowRun]:
+        """Runs of the workflow whose ``startTime`` is in the window, newest first.
+
+        ListWorkflowRuns documents no order (and its ``sortBy`` criteria have no fields), so every
+        page is read, up to ``WINDOW_MAX_PAGES``, and the runs are sorted here. A run listed twice
+        (a page boundary moving as new runs start) is kept once.
+        """
+        ids = self.validate_workflow(workflow)
+        workflow_id = ids["workflow_id"].lower()
+        found: dict[str, WorkflowRun] = {}
+        pages = self._iter_pages(ids["space_name"], ids["project_name"], ids["workflow_id"], page_size)
+        for number, page in enumerate(pages, start=1):
+            for run in page:
+                if window.contains(run.started_at) and str(run.details.get("workflow_id")).lower() == workflow_id:
+                    found.setdefault(run.run_id, run)
+            if number >= WINDOW_MAX_PAGES:
+                log.warning(
+                    "Stopped listing runs of codecatalyst workflow %s in %s/%s after %d pages of %d; "
+                    "runs beyond them were not considered",
+                    ids["workflow_id"],
+                    ids["space_name"],
+                    ids["project_name"],
+                    number,
+                    page_size,
+                )
+                break
+        # Stable: runs starting at the same moment keep the listing's order.
+        return sorted(
+            found.values(), key=lambda run: run.started_at.timestamp() if run.started_at else 0.0, reverse=True
+        )
+
     def iter_runs(
-        self, space_name: str, project_name: str, workflow_id: str | None = None, page_size: int = 50
+        self, space_name: str, project_name: str, workflow_id: str | None = None, page_size: int = LIST_PAGE_SIZE
     ) -> Iterator[WorkflowRun]:
         """Runs of a project (of one workflow if given), as ListWorkflowRuns returns them."""
+        for page in self._iter_pages(space_name, project_name, workflow_id, page_size):
+            yield from page
+
+    def _iter_pages(
+        self, space_name: str, project_name: str, workflow_id: str | None, page_size: int
+    ) -> Iterator[list[WorkflowRun]]:
         validate_name("space_name", space_name)
         validate_name("project_name", project_name)
+        if not 1 <= page_size <= LIST_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{LIST_PAGE_SIZE}, got {page_size}")
         kwargs: dict[str, Any] = {"spaceName": space_name, "projectName": project_name, "maxResults": page_size}
+        what = f"codecatalyst runs of {space_name}/{project_name}"
         if workflow_id is not None:
             kwargs["workflowId"] = validate_uuid("workflow_id", workflow_id)
+            what = f"codecatalyst runs of workflow {workflow_id} in {space_name}/{project_name}"
         while True:
             try:
                 page = self._client.list_workflow_runs(**kwargs)
             except Exception as error:
-                raise self._translate(error, f"codecatalyst runs of {space_name}/{project_name}") from None
-            for item in page.get("items") or []:
-                yield self.parse_run({**item, "spaceName": space_name, "projectName": project_name})
+                raise self._translate(error, what) from None
+            yield [
+                self.parse_run({**item, "spaceName": space_name, "projectName": project_name})
+                for item in page.get("items") or []
+            ]
             if not page.get("nextToken"):
                 return
             kwargs["nextToken"] = page["nextToken"]

@@ -21,6 +21,7 @@ text names its ``errorDetail`` and every step whose ``stepState`` is not ``SUCCE
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
@@ -41,11 +42,14 @@ from airflow_workflow_runs.model import (
     RunNotFound,
     RunState,
     ServiceError,
+    TimeWindow,
     TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
     describe_ref,
 )
+
+log = logging.getLogger(__name__)
 
 #: ``instanceStatus.detailsKind`` values seen on real instances; anything else is UNKNOWN.
 STATUS_TABLE: Mapping[str, RunState] = {
@@ -225,6 +229,9 @@ class DatadogRunClient(RunClient):
 
     service = "datadog"
     ref_fields = ("workflow_id", "instance_id")
+    workflow_fields = ("workflow_id",)
+    # List items carry status and timestamps only: no outputs, steps or errorDetail.
+    listed_runs_complete = False
 
     def __init__(self, api: WorkflowAutomationApi, site: str = DEFAULT_SITE) -> None:
         self._api = api
@@ -315,6 +322,37 @@ class DatadogRunClient(RunClient):
             yield from (dict(item) for item in items if isinstance(item, Mapping))
             if len(items) < page_size:
                 return
+
+    def validate_workflow(self, workflow: RunRef) -> dict[str, str]:
+        return {"workflow_id": validate_workflow_id(workflow.get("workflow_id"))}
+
+    def list_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
+        """Instances whose ``startTimestamp`` is in the window, newest first.
+
+        ListWorkflowInstances has no time filter and documents no order, so every page is read (at
+        most ``MAX_LIST_PAGES`` of ``MAX_PAGE_SIZE``: 1,000 instances; past that a warning is logged)
+        and the matches are sorted here. Runs are built from list items, which lack outputs and
+        step errors (``listed_runs_complete`` is False).
+        """
+        workflow_id = self.validate_workflow(workflow)["workflow_id"]
+        found: list[WorkflowRun] = []
+        scanned = 0
+        for item in self.iter_instances(workflow_id):
+            scanned += 1
+            instance_id = item.get("id")
+            started = _parse_time(_obj(item.get("attributes")).get("startTimestamp"))
+            if isinstance(instance_id, str) and instance_id and window.contains(started):
+                ref = {"workflow_id": workflow_id, "instance_id": instance_id}
+                found.append(self.parse_instance(ref, {"data": item}))
+        if scanned >= MAX_LIST_PAGES * MAX_PAGE_SIZE:
+            log.warning(
+                "Stopped listing instances of datadog workflow %r after %d; older instances %s may be missing",
+                workflow_id,
+                scanned,
+                window.describe(),
+            )
+        found.sort(key=lambda run: run.started_at, reverse=True)  # type: ignore[arg-type,return-value]
+        return found
 
     def find_running_instance(
         self, workflow_id: str, input_name: str, run_key: str, started_after: datetime | None = None

@@ -24,17 +24,25 @@ sensor/trigger retries them with backoff.
 
 The SDK's async methods (``*_with_options_async``) are used for triggers: they open one aiohttp
 session per call, so one SDK client serves every event loop (the sync methods use requests).
+
+Runs in a time window are selected by **business date** (``BizDate``), not start time: DataWorks
+lists instances per business date, and the instance scheduled on day D+1 processes (has the
+business date of) day D. A window selects every calendar date D, in the timezone of its bounds,
+with ``started_after.date() <= D`` and ``midnight(D) < started_before``; so an Airflow daily data
+interval ``[D 00:00, D+1 00:00)`` selects exactly D. See :func:`window_business_dates`.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
 from typing import Any, TypeVar
 
 from alibabacloud_dataworks_public20240518 import models as dw_models
@@ -51,6 +59,7 @@ from airflow_workflow_runs.model import (
     RunNotFound,
     RunState,
     ServiceError,
+    TimeWindow,
     TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
@@ -80,6 +89,13 @@ RUN_KEY_TAG = "airflow_run_key"
 #: Business dates are midnights in China Standard Time (UTC+8), as in DataWorks' own examples
 #: (``1743350400000`` is 2025-03-31 00:00 +08:00).
 BIZ_DATE_TZ = timezone(timedelta(hours=8))
+
+#: A window may select at most this many business dates (one ListWorkflowInstances sequence each).
+MAX_WINDOW_DATES = 31
+#: ListWorkflowInstances page size (the API's default is 10) and how many pages of one business
+#: date ``list_runs_in_window`` reads at most (the newest instances, by id, are kept).
+LIST_PAGE_SIZE = 50
+MAX_PAGES_PER_DATE = 20
 
 # Instance, workflow and workspace ids are positive 64-bit integers (``Long`` in the API).
 ID_PATTERN = r"[1-9][0-9]*"
@@ -125,6 +141,40 @@ def epoch_ms(value: Any) -> datetime | None:
 def biz_date_ms(day: date) -> int:
     """The ``BizDate`` filter value of a business date (its midnight in UTC+8, in ms)."""
     return int(datetime(day.year, day.month, day.day, tzinfo=BIZ_DATE_TZ).timestamp() * 1000)
+
+
+def window_business_dates(window: TimeWindow, today: date) -> list[date]:
+    """The business dates a window selects, oldest first; ``today`` is today's date in UTC+8.
+
+    Every calendar date D, in the timezone of ``started_after`` (UTC for Airflow data intervals),
+    with ``started_after.date() <= D`` and ``midnight(D) < started_before``. An open end runs to
+    ``today`` so today's instances are not missed; dates after ``today`` have no instances yet and
+    are left out. ``started_after`` is required and at most :data:`MAX_WINDOW_DATES` dates may be
+    selected, both checked before any request (``InvalidRunReference``).
+    """
+    after, before = window.started_after, window.started_before
+    if after is None:
+        raise InvalidRunReference(
+            "dataworks selects instances by business date, so the window needs started_after "
+            "(for example the data interval start); it has none"
+        )
+    zone = after.tzinfo
+    first = after.date()
+    if before is None:
+        last = today
+    else:
+        local = before.astimezone(zone)
+        last = local.date()
+        if local == datetime.combine(last, clock_time(), tzinfo=zone):  # an end at midnight excludes that date
+            last -= timedelta(days=1)
+    count = (last - first).days + 1
+    if count > MAX_WINDOW_DATES:
+        raise InvalidRunReference(
+            f"the window {window.describe()} spans {count} dataworks business dates "
+            f"({first.isoformat()} to {last.isoformat()}); at most {MAX_WINDOW_DATES} are listed"
+        )
+    last = min(last, today)
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 @dataclass(frozen=True)
@@ -201,6 +251,8 @@ class DataWorksRunClient(RunClient):
 
     service = "dataworks"
     ref_fields = ("project_id", "instance_id")
+    workflow_fields = ("project_id", "workflow_id")
+    window_basis = "business date"
 
     def __init__(self, settings: DataWorksSettings, sdk_client: DataWorksSdkClient | None = None) -> None:
         self.settings = settings
@@ -288,6 +340,34 @@ class DataWorksRunClient(RunClient):
         if project_id and re.fullmatch(ID_PATTERN, str(project_id)):
             url += f"?defaultProjectId={project_id}"
         return url
+
+    # -- runs of a workflow in a window -------------------------------------------------------
+
+    def validate_workflow(self, workflow: RunRef) -> dict[str, str]:
+        return {name: validate_id(name, workflow.get(name)) for name in self.workflow_fields}
+
+    def list_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
+        """Every Prod instance of the workflow whose business date the window selects.
+
+        Dates come from :func:`window_business_dates` (start times do not matter: an instance not
+        started yet is a candidate too). One ListWorkflowInstances sequence per date, newest date
+        first, at most :data:`MAX_PAGES_PER_DATE` pages of :data:`LIST_PAGE_SIZE` each; runs are
+        returned latest business date first, then highest id first.
+        """
+        found = self.validate_workflow(workflow)
+        dates = window_business_dates(window, datetime.now(BIZ_DATE_TZ).date())
+        runs: list[WorkflowRun] = []
+        for day in reversed(dates):
+            listed = self.iter_instances(
+                found["project_id"],
+                day,
+                workflow_id=found["workflow_id"],
+                env_type="Prod",
+                page_size=LIST_PAGE_SIZE,
+            )
+            capped = itertools.islice(listed, LIST_PAGE_SIZE * MAX_PAGES_PER_DATE)
+            runs.extend(sorted(capped, key=lambda run: int(run.run_id), reverse=True))
+        return runs
 
     # -- starting -------------------------------------------------------------------------------
 

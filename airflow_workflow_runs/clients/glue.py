@@ -6,19 +6,24 @@ errored, timed out or been stopped, which only ``Statistics`` shows. Such a run 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_workflow_runs.clients import aws_errors
-from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef, map_status
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     RunState,
     ServiceError,
+    TimeWindow,
     TransientServiceError,
     WorkflowRun,
+    WorkflowRunError,
     describe_ref,
 )
 
@@ -46,6 +51,17 @@ UNSUCCESSFUL_ACTIONS: Mapping[str, str] = {
 SINGLE_LINE = "[\t\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*"
 SINGLE_LINE_RULE = "Glue's single-line string rule (no control characters except tab)"
 RUN_KEY_PROPERTY = "airflow_run_key"
+#: GetWorkflowRuns page size for window listings; a day's window of most workflows fits in one page.
+WINDOW_PAGE_SIZE = 100
+#: Pages a window listing reads at most (10,000 runs): past that it returns the newest runs found.
+WINDOW_MAX_PAGES = 100
+#: MaxResults of the shared GetWorkflowRuns of a batch read. Watched runs are recent (started or
+#: found by the waits polling them), so they are among a workflow's newest 100 unless it started
+#: that many runs since; those few are read one by one. A page of 100 runs without graphs stays
+#: small enough to fetch every poll, where 1000 would mean about ten times the bytes per poll.
+BATCH_PAGE_SIZE = 100
+
+log = logging.getLogger(__name__)
 
 
 def validate_workflow_name(name: object) -> str:
@@ -59,9 +75,13 @@ class GlueRunClient(RunClient):
 
     service = "glue"
     ref_fields = ("workflow_name", "run_id")
+    workflow_fields = ("workflow_name",)
 
-    def __init__(self, boto_client: GlueClient | Any) -> None:
+    def __init__(self, boto_client: GlueClient | Any, batch_page_size: int = BATCH_PAGE_SIZE) -> None:
+        if not 1 <= batch_page_size <= 1000:
+            raise ValueError(f"batch_page_size must be within 1..1000, got {batch_page_size}")
         self._client = boto_client
+        self._batch_page_size = batch_page_size
 
     @property
     def region_name(self) -> str:
@@ -92,8 +112,89 @@ class GlueRunClient(RunClient):
             raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run in it")
         return self.parse_run(raw)
 
+    def get_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
+        """Read many runs; refs of one workflow share one GetWorkflowRuns (its newest runs) per call.
+
+        A workflow named by one ref only is read with GetWorkflowRun. A run missing from the shared
+        page (an older one) is read with GetWorkflowRun; an error of the shared call is returned
+        for each ref of its workflow.
+        """
+        answers: list[RunOrError | None] = [None] * len(refs)
+        groups: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+        for index, ref in enumerate(refs):
+            try:
+                valid = self.validate_ref(ref)
+            except WorkflowRunError as error:
+                answers[index] = error
+                continue
+            groups[valid["workflow_name"]].append((index, valid))
+        for workflow_name, members in groups.items():
+            listed: dict[str, WorkflowRun] = {}
+            if len(members) > 1:
+                try:
+                    listed = self._newest_runs(workflow_name)
+                except Exception as error:
+                    for index, ref in members:
+                        answers[index] = self._translate(error, ref)
+                    continue
+            for index, ref in members:
+                run = listed.get(ref["run_id"])
+                answers[index] = run if run is not None else self._get_run_or_error(ref)
+        return [answer for answer in answers if answer is not None]
+
+    async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
+        """boto3 is blocking: the batch runs in a worker thread."""
+        return await asyncio.to_thread(self.get_runs, refs)
+
+    def _newest_runs(self, workflow_name: str) -> dict[str, WorkflowRun]:
+        """One GetWorkflowRuns page of the workflow's newest runs, by run id; raises the SDK's error."""
+        page = self._client.get_workflow_runs(Name=workflow_name, IncludeGraph=False, MaxResults=self._batch_page_size)
+        runs = [self.parse_run(raw) for raw in page.get("Runs") or [] if isinstance(raw, dict) and "Status" in raw]
+        return {run.run_id: run for run in runs if run.ref["workflow_name"] == workflow_name}
+
+    def _get_run_or_error(self, ref: RunRef) -> RunOrError:
+        try:
+            return self.get_run(ref)
+        except WorkflowRunError as error:
+            return error
+
+    def validate_workflow(self, workflow: RunRef) -> dict[str, str]:
+        return {"workflow_name": validate_workflow_name(workflow.get("workflow_name"))}
+
+    def list_runs_in_window(
+        self, workflow: RunRef, window: TimeWindow, page_size: int = WINDOW_PAGE_SIZE
+    ) -> list[WorkflowRun]:
+        """Runs of the workflow whose ``StartedOn`` is in the window, newest first.
+
+        GetWorkflowRuns lists newest first, so paging stops at the first run older than the
+        window. At most ``WINDOW_MAX_PAGES`` pages are read; past them the newest runs found are
+        returned (and a warning logged).
+        """
+        workflow_name = self.validate_workflow(workflow)["workflow_name"]
+        found: list[WorkflowRun] = []
+        for number, page in enumerate(self._iter_pages(workflow_name, page_size), start=1):
+            for run in page:
+                if window.is_older(run.started_at):
+                    return found
+                if window.contains(run.started_at):
+                    found.append(run)
+            if number >= WINDOW_MAX_PAGES:
+                log.warning(
+                    "Stopped listing runs of glue workflow %r after %d pages of %d; older runs %s were not read",
+                    workflow_name,
+                    number,
+                    page_size,
+                    window.describe(),
+                )
+                break
+        return found
+
     def iter_runs(self, workflow_name: str, page_size: int = 100) -> Iterator[WorkflowRun]:
         """Runs of a workflow, newest first, one GetWorkflowRuns page per ``page_size`` runs."""
+        for page in self._iter_pages(workflow_name, page_size):
+            yield from page
+
+    def _iter_pages(self, workflow_name: str, page_size: int) -> Iterator[list[WorkflowRun]]:
         validate_workflow_name(workflow_name)
         if not 1 <= page_size <= 1000:
             raise ValueError(f"page_size must be within 1..1000, got {page_size}")
@@ -104,8 +205,7 @@ class GlueRunClient(RunClient):
                 page = self._client.get_workflow_runs(**kwargs)
             except Exception as error:
                 raise aws_errors.translate(error, what, self._where()) from None
-            for raw in page.get("Runs") or []:
-                yield self.parse_run(raw)
+            yield [self.parse_run(raw) for raw in page.get("Runs") or []]
             token = page.get("NextToken")
             if not token:
                 return
@@ -202,7 +302,7 @@ class GlueRunClient(RunClient):
             },
         )
 
-    def _translate(self, error: Exception, ref: RunRef) -> Exception:
+    def _translate(self, error: Exception, ref: RunRef) -> WorkflowRunError:
         hint = (
             "Check the workflow name and run id, and that the connection points at the account and "
             f"region that own the run ({self._where()})."

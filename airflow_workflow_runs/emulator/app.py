@@ -246,6 +246,27 @@ class Emulator:
     def clear_faults(self) -> None:
         self.store.faults.clear()
 
+    def schedule(self, service: str, every_seconds: float, **run: Any) -> dict[str, Any]:
+        """Start a run of ``service`` every ``every_seconds``, the first now (see :mod:`.schedules`).
+
+        ``run`` holds the arguments of the service's add method (e.g. Glue ``name=``, ``timeline=``).
+        Runs of later ticks appear at the next request, or at :meth:`run_schedules`.
+        """
+        (added,) = self.dispatcher.add_schedules({"service": service, "every_seconds": every_seconds, "run": run})
+        return added.to_dict()
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """Every schedule with its next tick and how many runs it created or skipped."""
+        return [schedule.to_dict() for schedule in self.dispatcher.scheduler.schedules()]
+
+    def run_schedules(self) -> list[dict[str, Any]]:
+        """Create the runs of ticks that have come, as each request does first; returns them."""
+        return self.dispatcher.scheduler.catch_up()
+
+    def clear_schedules(self) -> None:
+        """Stop every schedule; runs already created stay."""
+        self.dispatcher.scheduler.clear()
+
     def requests(self, service: str | None = None, operation: str | None = None) -> list[dict[str, Any]]:
         """Logged service requests (copies), oldest first, optionally filtered."""
         return self.store.log.entries(service, operation)
@@ -254,5 +275,5 @@ class Emulator:
         self.store.log.clear()
 
     def reset(self) -> None:
-        """Forget all workflows, runs, faults and logged requests."""
+        """Forget all workflows, runs, schedules, faults and logged requests."""
         self.dispatcher.reset()

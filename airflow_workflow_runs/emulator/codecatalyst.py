@@ -2,6 +2,10 @@
 
 rest-json over HTTPS with ``Authorization: Bearer <token>`` (botocore refuses bearer tokens over
 plain HTTP): GetWorkflowRun, StartWorkflowRun (idempotent on ``clientToken``), ListWorkflowRuns.
+ListWorkflowRuns filters by ``workflowId`` and pages with ``maxResults`` (1..50) and an opaque
+cursor ``nextToken`` (runs starting meanwhile do not shift later pages). Its order is undocumented:
+newest first here, as the console shows runs; ``list_oldest_first(True)`` flips it so tests can
+check that clients do not rely on it.
 Errors carry ``x-amzn-ErrorType`` and ``{"message": ...}``. Tokens are kept only as SHA-256
 digests, so tests can check which token arrived without the emulator holding secrets.
 """
@@ -9,7 +13,9 @@ digests, so tests can check which token arrived without the emulator holding sec
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -53,6 +59,22 @@ def _key(space: str, project: str, workflow_id: str) -> str:
     return f"{space}/{project}/{workflow_id}"
 
 
+def _encode_cursor(position: tuple[float, int], workflow_id: str | None) -> str:
+    raw = json.dumps({"p": list(position), "w": workflow_id}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(token: str, workflow_id: str | None) -> tuple[float, int]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data["w"] != workflow_id:
+            raise ValueError("a token of another listing")
+        started, seq = data["p"]
+        return float(started), int(seq)
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
+        raise CodeCatalystError(400, "The nextToken is not valid", "ValidationException") from None
+
+
 class CodeCatalystService(Service):
     """The CodeCatalyst workflow-run API and its set-up helpers."""
 
@@ -67,6 +89,7 @@ class CodeCatalystService(Service):
         self.token_digests: list[str] = []
         self._valid_digests: set[str] | None = None
         self._client_tokens: dict[tuple[str, str, str], str] = {}
+        self._oldest_first = False
 
     # --- wire protocol -------------------------------------------------------------------
 
@@ -156,10 +179,14 @@ class CodeCatalystService(Service):
 
     def _list(self, space: str, project: str, request: Request, ctx: CallContext) -> dict[str, Any]:
         workflow_id = request.query_value("workflowId")
-        max_results = int(request.query_value("maxResults") or 50)
+        try:
+            max_results = int(request.query_value("maxResults") or 50)
+        except ValueError:
+            raise CodeCatalystError(400, "maxResults must be an integer", "ValidationException") from None
         if not 1 <= max_results <= 50:
-            raise CodeCatalystError(400, "maxResults must be between 1 and 50")
-        offset = int(base64.urlsafe_b64decode(request.query_value("nextToken") or "MA==").decode())
+            raise CodeCatalystError(400, "maxResults must be between 1 and 50", "ValidationException")
+        token = request.query_value("nextToken")
+        after = _decode_cursor(token, workflow_id) if token else None
         with self.store.lock:
             runs = [
                 r
@@ -168,17 +195,27 @@ class CodeCatalystService(Service):
                 and r.data.get("project") == project
                 and (workflow_id is None or r.data.get("workflow_id") == workflow_id)
             ]
-            runs.sort(key=lambda r: (-r.started_on, -r.seq))
-            page = runs[offset : offset + max_results]
+            order = self._order_key
+            runs.sort(key=order)
+            if after is not None:
+                runs = [r for r in runs if order(r) > after]
+            page = runs[:max_results]
             items = []
             for run in page:
                 wire = self._wire(run, self._position(run, ctx))
                 wire.pop("spaceName"), wire.pop("projectName")
                 items.append({**wire, "workflowName": run.data.get("workflow_name", "")})
         out: dict[str, Any] = {"items": items}
-        if offset + max_results < len(runs):
-            out["nextToken"] = base64.urlsafe_b64encode(str(offset + max_results).encode()).decode()
+        if len(runs) > max_results:
+            out["nextToken"] = _encode_cursor(order(page[-1]), workflow_id)
         return out
+
+    def _order_key(self, run: RunRecord) -> tuple[float, int]:
+        return (run.started_on, run.seq) if self._oldest_first else (-run.started_on, -run.seq)
+
+    def list_oldest_first(self, oldest_first: bool = True) -> None:
+        """List runs oldest first (the real order is undocumented); ``reset()`` restores newest first."""
+        self._oldest_first = oldest_first
 
     # --- set-up (Python and control API) ------------------------------------------------------
 
@@ -238,6 +275,10 @@ class CodeCatalystService(Service):
             assert workflow is not None
             steps = workflow.timeline if timeline is None else self.parse_timeline(timeline)
             return self._new_run(space, project, workflow_id, steps, run_id, started_on).run_id
+
+    def add_scheduled_run(self, run: Mapping[str, Any], started_on: float) -> str:
+        """:meth:`add_run` for a schedule's tick (``run``: ``space``, ``project``, ``workflow_id``, ``timeline``)."""
+        return self.add_run(**run, started_on=started_on)
 
     def run(self, space: str, project: str, run_id: str) -> dict[str, Any]:
         """The current record of a run (not counted as an observation); ``KeyError`` if absent."""

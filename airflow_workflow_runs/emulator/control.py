@@ -1,7 +1,7 @@
 """The service-independent control API under ``/_emulator/``.
 
 It lets a test in another process (or a shell with curl) do what the in-process Python API does:
-health, reset, faults, the request log and scenarios. Service set-up routes (workflows, runs)
+health, reset, faults, the request log, scenarios and schedules. Service set-up routes (workflows, runs)
 come from each service's ``control_routes`` and are mounted next to these by the dispatcher.
 """
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> list[Route]:
-    """Routes for health, info, reset, scenario, faults and the request log."""
+    """Routes for health, info, reset, scenario, faults, schedules and the request log."""
     store = dispatcher.store
 
     def health(_: ControlRequest) -> Any:
@@ -44,6 +44,16 @@ def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> l
         store.faults.clear()
         return {"ok": True}
 
+    def add_schedules(call: ControlRequest) -> Any:
+        return {"schedules": [s.to_dict() for s in dispatcher.add_schedules(call.body)]}
+
+    def list_schedules(_: ControlRequest) -> Any:
+        return {"schedules": [s.to_dict() for s in dispatcher.scheduler.schedules()]}
+
+    def clear_schedules(_: ControlRequest) -> Any:
+        dispatcher.scheduler.clear()
+        return {"ok": True}
+
     def list_requests(call: ControlRequest) -> Any:
         q = call.request.query_value
         return {"requests": store.log.entries(q("service"), q("operation"))}
@@ -60,6 +70,9 @@ def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> l
         Route("GET", "faults", list_faults),
         Route("POST", "faults", add_faults),
         Route("DELETE", "faults", clear_faults),
+        Route("GET", "schedules", list_schedules),
+        Route("POST", "schedules", add_schedules),
+        Route("DELETE", "schedules", clear_schedules),
         Route("GET", "requests", list_requests),
         Route("DELETE", "requests", clear_requests),
     ]

@@ -1,7 +1,8 @@
 """Datadog Workflow Automation instances as ``datadog-api-client`` speaks them.
 
 ``/api/v2/workflows/{workflow_id}/instances`` (GET: ListWorkflowInstances with ``page[size]``
-<= 100 and 0-based ``page[number]``, newest first; POST: CreateWorkflowInstance with
+<= 100, default 10, and 0-based ``page[number]``; newest first unless ``list_order`` says "creation";
+items carry only status and timestamps, as in Datadog's recorded answers; POST: CreateWorkflowInstance with
 ``{"meta": {"payload": {...}}}``), ``.../instances/{instance_id}`` (GET: GetWorkflowInstance) and
 ``.../instances/{instance_id}/cancel`` (PUT: CancelWorkflowInstance, answers ``{}``). Over plain
 HTTP or HTTPS (the SDK takes either through ``Configuration(host=...)``).
@@ -98,6 +99,9 @@ class DatadogService(Service):
         self._valid: tuple[str, str] | None = None
         #: Seconds put in ``X-RateLimit-Reset`` of a 429.
         self.rate_limit_reset: int = 1
+        #: ListWorkflowInstances order: "newest_first", or "creation" (oldest added first). Datadog
+        #: documents no order, so clients must not rely on one; "creation" lets tests prove it.
+        self.list_order: str = "newest_first"
 
     # --- wire protocol -------------------------------------------------------------------
 
@@ -252,7 +256,9 @@ class DatadogService(Service):
                 400, [{"code": "INVALID_FIELD_VALUE", "detail": "page[size] must be 1..100 and page[number] >= 0"}]
             )
         with self.store.lock:
-            runs = sorted(self.store.runs(self.name, workflow_id), key=lambda r: (-r.started_on, -r.seq))
+            runs = list(self.store.runs(self.name, workflow_id))
+            if self.list_order != "creation":
+                runs.sort(key=lambda r: (-r.started_on, -r.seq))
             counts = {"SUCCEEDED": 0, "CANCELED": 0, "failed": 0}
             items = []
             for index, run in enumerate(runs):
@@ -329,6 +335,10 @@ class DatadogService(Service):
             assert workflow is not None
             steps = workflow.timeline if timeline is None else self.parse_timeline(timeline)
             return self._new_run(workflow_id, steps, payload or {}, instance_id, started_on).run_id
+
+    def add_scheduled_run(self, run: Mapping[str, Any], started_on: float) -> str:
+        """:meth:`add_instance` for a schedule's tick (``run``: ``workflow_id``, ``timeline``, ``payload``)."""
+        return self.add_instance(**run, started_on=started_on)
 
     def instance(self, workflow_id: str, instance_id: str) -> dict[str, Any]:
         """The current record of an instance (not counted as an observation); ``KeyError`` if absent."""

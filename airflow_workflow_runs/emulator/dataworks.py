@@ -474,6 +474,7 @@ class DataWorksService(Service):
         workflow_parameters: str | None = None,
         instance_id: int | None = None,
         unified_id: int | None = None,
+        started_on: float | None = None,
     ) -> RunRecord:
         instance_id = instance_id or next(self._ids)
         day = biz_date or datetime.now(BIZ_DATE_TZ).date() - timedelta(days=1)
@@ -490,7 +491,9 @@ class DataWorksService(Service):
             "tags": dict(tags or {}),
             "workflow_parameters": workflow_parameters,
         }
-        return self.store.new_run(self.name, _key(project_id, workflow_id), str(instance_id), steps, data=data)
+        return self.store.new_run(
+            self.name, _key(project_id, workflow_id), str(instance_id), steps, started_on=started_on, data=data
+        )
 
     def add_instance(
         self,
@@ -503,10 +506,13 @@ class DataWorksService(Service):
         name: str = "",
         biz_date: date | None = None,
         tags: Mapping[str, str] | None = None,
+        started_on: float | None = None,
     ) -> str:
         """Add an instance (its workflow defined if missing); returns its id as a string.
 
-        The default ``workflow_id`` 1 is what DataWorks uses for periodically scheduled tasks.
+        The default ``workflow_id`` 1 is what DataWorks uses for periodically scheduled tasks;
+        ``biz_date`` defaults to yesterday in UTC+8; ``started_on`` (epoch seconds) only changes
+        the reported CreateTime/StartedTime.
         """
         with self.store.lock:
             workflow = self.store.workflow(self.name, _key(project_id, workflow_id))
@@ -524,7 +530,23 @@ class DataWorksService(Service):
                 biz_date=biz_date,
                 tags=tags,
                 instance_id=instance_id,
+                started_on=started_on,
             ).run_id
+
+    def add_scheduled_run(self, run: Mapping[str, Any], started_on: float) -> str:
+        """:meth:`add_instance` for a schedule's tick; the business date defaults to the tick's date
+        in UTC+8 minus ``biz_date_offset_days`` (default 1, DataWorks' convention; 0 for the same day)."""
+        spec = dict(run)
+        offset = spec.pop("biz_date_offset_days", 1)
+        if isinstance(offset, bool) or not isinstance(offset, int):
+            raise ValueError(f"'biz_date_offset_days' must be an integer, got {offset!r}")
+        biz_date = spec.pop("biz_date", None)
+        if isinstance(biz_date, str):
+            biz_date = date.fromisoformat(biz_date)
+        if biz_date is None:
+            biz_date = datetime.fromtimestamp(started_on, BIZ_DATE_TZ).date() - timedelta(days=offset)
+        project_id = spec.pop("project_id")
+        return self.add_instance(project_id, biz_date=biz_date, started_on=started_on, **spec)
 
     def instance(self, instance_id: int | str) -> dict[str, Any]:
         """The current wire record of an instance plus bookkeeping (not an observation); ``KeyError``."""

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from .control import core_routes
 from .faults import Fault, parse_fault
 from .scenarios import resolve_scenario
+from .schedules import Schedule, Scheduler
 from .service import CallContext, ControlError, ControlRequest, Service
 from .store import Store
 from .wire import Request, Response
@@ -46,6 +47,7 @@ class Dispatcher:
                 raise ValueError(f"two services named {service.name!r}")
             self.services[service.name] = service
         self.stopping = threading.Event()
+        self.scheduler = Scheduler(store, self.services)
         self._routes = [(r.method, r.compile(""), r.handler) for r in core_routes(self, info)]
         for service in self.services.values():
             for route in service.control_routes():
@@ -54,6 +56,7 @@ class Dispatcher:
     # --- shared operations, used by both the control API and the Python API --------------------
 
     def reset(self) -> None:
+        self.scheduler.clear()
         self.store.reset()
         for service in self.services.values():
             service.reset()
@@ -84,18 +87,28 @@ class Dispatcher:
     def load_scenario(self, scenario: Any) -> None:
         """Apply a scenario: a built-in name, a JSON file path or an already-parsed dict."""
         spec = resolve_scenario(scenario)
-        unknown = set(spec) - set(self.services) - {"faults"}
+        unknown = set(spec) - set(self.services) - {"faults", "schedules"}
         if unknown:
             raise ValueError(f"scenario names unknown services {sorted(unknown)}")
+        schedules = spec.get("schedules", [])
+        if not isinstance(schedules, list):
+            raise ValueError('a scenario\'s "schedules" must be a list of schedule objects')
         for name, section in spec.items():
             if name == "faults":
                 self.add_faults(section)
-            else:
+            elif name != "schedules":
                 self.services[name].load_scenario(section)
+        for schedule in schedules:  # after the services: a schedule may use a workflow defined above
+            self.scheduler.add(schedule)
+
+    def add_schedules(self, raw: Any) -> list[Schedule]:
+        """Add one schedule spec or a list of them (see :mod:`.schedules`), in order."""
+        return [self.scheduler.add(spec) for spec in (raw if isinstance(raw, list) else [raw])]
 
     # --- request handling ----------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        self.scheduler.catch_up()  # runs whose scheduled tick has come exist before anything is answered
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
         for service in self.services.values():

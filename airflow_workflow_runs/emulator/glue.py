@@ -435,6 +435,10 @@ class GlueService(Service):
             )
             return run.run_id
 
+    def add_scheduled_run(self, run: Mapping[str, Any], started_on: float) -> str:
+        """:meth:`add_run` for a schedule's tick (``run``: ``name``, ``timeline``, ``run_properties``)."""
+        return self.add_run(**run, started_on=started_on)
+
     def add_job_run(
         self,
         job_name: str,

@@ -614,6 +614,11 @@ class LogicAppsService(Service):
             found = self._ensure_workflow(workflow, resource_group, site, subscription_id)
             return self._new_run(found, steps, run_id, client_tracking_id, started_on, DEFAULT_TRIGGER).run_id
 
+    def add_scheduled_run(self, run: Mapping[str, Any], started_on: float) -> str:
+        """:meth:`add_run` for a schedule's tick (``run``: ``workflow``, ``timeline``, ``resource_group``,
+        ``site``, ``subscription_id``, ``client_tracking_id``)."""
+        return self.add_run(**run, started_on=started_on)
+
     def _record(self, workflow: str, run_id: str, resource_group: str, site: str | None, subscription_id: str) -> Any:
         found = self.store.workflow(self.name, _key(subscription_id, resource_group, site, workflow))
         run = self.store.run(self.name, found.name, run_id) if found else None

@@ -4,7 +4,11 @@ A scenario maps service names to that service's section, plus optional ``faults`
 
     {"glue": {"workflows": {"nightly": {"timeline": [...]}},
               "runs": [{"workflow": "nightly", "run_id": "wr_...", "timeline": [...]}]},
-     "faults": [{"service": "glue", "operation": "GetWorkflowRun", "status": 500}]}
+     "faults": [{"service": "glue", "operation": "GetWorkflowRun", "status": 500}],
+     "schedules": [{"service": "glue", "every_seconds": 20, "run": {"name": "nightly"}}]}
+
+``schedules`` start a run every ``every_seconds`` (the first when the scenario loads); ``run``
+holds the arguments of the service's add method (see :mod:`.schedules`).
 
 The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs can use them):
 
@@ -25,6 +29,14 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
   ``rg-airflow``: Consumption workflow ``la-ingest-orders`` with run :data:`DEMO_LOGIC_APPS_RUN`
   (Running for 3 observations, then Succeeded); Standard site ``la-standard-site`` with workflow
   ``export-invoices`` whose triggered runs succeed after 2 polls.
+* Schedules, one per service, every :data:`DEMO_SCHEDULE_SECONDS` (30) seconds from start-up, for
+  a DAG that waits for the latest run of a workflow: each run is running for 8 seconds, then
+  succeeds. Glue workflow :data:`DEMO_SCHEDULED_GLUE_WORKFLOW`; CodeCatalyst workflow
+  :data:`DEMO_SCHEDULED_CODECATALYST_WORKFLOW_ID` (``demo-space``/``demo-project``); Datadog
+  workflow :data:`DEMO_SCHEDULED_DATADOG_WORKFLOW_ID`; DataWorks workflow
+  :data:`DEMO_SCHEDULED_DATAWORKS_WORKFLOW_ID` in workspace 10086 (business date: the tick's own
+  date in UTC+8, not the day before, so today's data interval finds them); Logic Apps Consumption
+  workflow :data:`DEMO_SCHEDULED_LOGIC_APPS_WORKFLOW` in ``rg-airflow``.
 """
 
 from __future__ import annotations
@@ -174,6 +186,44 @@ DEMO["logic_apps"] = {
         }
     ],
 }
+
+DEMO_SCHEDULE_SECONDS = 30
+DEMO_SCHEDULED_GLUE_WORKFLOW = "demo_scheduled_refresh"
+DEMO_SCHEDULED_CODECATALYST_WORKFLOW_ID = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
+DEMO_SCHEDULED_DATADOG_WORKFLOW_ID = "4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e"
+DEMO_SCHEDULED_DATAWORKS_WORKFLOW_ID = 700002
+DEMO_SCHEDULED_LOGIC_APPS_WORKFLOW = "la-scheduled-sync"
+
+
+def _every_demo_period(service: str, running: str, succeeded: str, **run: Any) -> dict[str, Any]:
+    timeline = [{"status": running, "seconds": 8}, {"status": succeeded}]
+    return {"service": service, "every_seconds": DEMO_SCHEDULE_SECONDS, "run": {**run, "timeline": timeline}}
+
+
+DEMO["schedules"] = [
+    _every_demo_period("glue", "RUNNING", "COMPLETED", name=DEMO_SCHEDULED_GLUE_WORKFLOW),
+    _every_demo_period(
+        "codecatalyst",
+        "IN_PROGRESS",
+        "SUCCEEDED",
+        space=DEMO_CODECATALYST_SPACE,
+        project=DEMO_CODECATALYST_PROJECT,
+        workflow_id=DEMO_SCHEDULED_CODECATALYST_WORKFLOW_ID,
+    ),
+    _every_demo_period("datadog", "IN_PROGRESS", "SUCCEEDED", workflow_id=DEMO_SCHEDULED_DATADOG_WORKFLOW_ID),
+    _every_demo_period(
+        "dataworks",
+        "Running",
+        "Success",
+        project_id=DEMO_DATAWORKS_PROJECT_ID,
+        workflow_id=DEMO_SCHEDULED_DATAWORKS_WORKFLOW_ID,
+        name="ods_refresh_every_30s",
+        biz_date_offset_days=0,
+    ),
+    _every_demo_period(
+        "logic_apps", "Running", "Succeeded", workflow=DEMO_SCHEDULED_LOGIC_APPS_WORKFLOW, resource_group="rg-airflow"
+    ),
+]
 
 BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {"demo": DEMO}
 

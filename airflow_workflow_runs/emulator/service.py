@@ -111,6 +111,11 @@ class Service(ABC):
         """Apply this service's section of a scenario file."""
         raise ValueError(f"service {self.name!r} does not support scenarios")
 
+    def add_scheduled_run(self, run: Mapping[str, Any], started_on: float) -> str:
+        """Create one run of a schedule (see :mod:`.schedules`): ``run`` holds the arguments of the
+        service's own add method, ``started_on`` is the tick. Returns the run id."""
+        raise ValueError(f"service {self.name!r} does not support schedules")
+
     def validate_step(self, extra: Mapping[str, Any]) -> dict[str, Any]:
         """Check a timeline step's service-specific fields; none are allowed by default."""
         if extra:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,7 @@ class Store:
         self._workflows: dict[tuple[str, str], Workflow] = {}
         self._runs: dict[tuple[str, str, str], RunRecord] = {}
         self._seq = itertools.count(1)
+        self._timeline_origin: float | None = None
 
     def now(self) -> float:
         return self.clock()
@@ -89,17 +91,18 @@ class Store:
         properties: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
     ) -> RunRecord:
-        """Create a run whose timeline starts now; ``ValueError`` if the id is taken."""
+        """Create a run whose timeline starts now (see :meth:`backdated`); ``ValueError`` if the id is taken."""
         with self.lock:
             key = (service, workflow, run_id)
             if key in self._runs:
                 raise ValueError(f"run {run_id!r} already exists in {service} workflow {workflow!r}")
             now = self.now()
+            origin = now if self._timeline_origin is None else self._timeline_origin
             run = RunRecord(
                 service=service,
                 workflow=workflow,
                 run_id=run_id,
-                timeline=Timeline(steps, now),
+                timeline=Timeline(steps, origin),
                 started_on=now if started_on is None else float(started_on),
                 seq=next(self._seq),
                 properties=dict(properties or {}),
@@ -107,6 +110,20 @@ class Store:
             )
             self._runs[key] = run
             return run
+
+    @contextmanager
+    def backdated(self, moment: float) -> Iterator[None]:
+        """Runs created inside start their timelines at ``moment`` instead of now.
+
+        A scheduled run materialized late (at the first request after its tick) must look as if
+        it started at its tick: its time-based steps are measured from there. Holds the lock.
+        """
+        with self.lock:
+            previous, self._timeline_origin = self._timeline_origin, moment
+            try:
+                yield
+            finally:
+                self._timeline_origin = previous
 
     def run(self, service: str, workflow: str, run_id: str) -> RunRecord | None:
         with self.lock:

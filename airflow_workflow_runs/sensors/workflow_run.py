@@ -223,12 +223,7 @@ class WorkflowRunSensor(BaseSensorOperator):
             raise WatchedRunFailed(str(error)) from None
 
     def _first_poll_time(self, context: Context) -> datetime:
-        """When this wait first looked: kept across reschedules, which lose in-memory and XCom state."""
-        if self.reschedule:
-            first = context["ti"].get_first_reschedule_date(context)
-            if first is not None:
-                return first
-        return datetime.now(timezone.utc)
+        return first_poll_time(self, context)
 
     def _find(self, context: Context, workflow: Mapping[str, str], window: TimeWindow) -> WorkflowRun | None:
         first_poll_at = self._first_poll_at or self._first_poll_time(context)
@@ -256,6 +251,15 @@ class WorkflowRunSensor(BaseSensorOperator):
             return self.hook.poll_run(ref)
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
+
+
+def first_poll_time(sensor: BaseSensorOperator, context: Context) -> datetime:
+    """When a wait first looked: kept across reschedules, which lose in-memory and XCom state."""
+    if sensor.reschedule:
+        first = context["ti"].get_first_reschedule_date(context)
+        if first is not None:
+            return first
+    return datetime.now(timezone.utc)
 
 
 def data_interval_window(context: Context) -> TimeWindow:

@@ -108,7 +108,8 @@ class RunTarget:
         if self.run is not None:
             return f"{self.run.describe()} ({self.run.state.value})"
         if self.error is not None:
-            return f"{self.describe()}: {self.error.get('message')}"
+            message = str(self.error.get("message"))
+            return message if self.describe() in message else f"{self.describe()}: {message}"
         if self.ref is None:
             return f"{self.describe()}: no run yet"
         return f"{self.describe()} is {self.last_status or 'not read yet'}"

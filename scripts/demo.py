@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".demo"
 DAG_IDS = (
     "example_cross_cloud_gate",
+    "example_latest_runs_and_gate",
     "example_glue_workflow_runs",
     "example_codecatalyst_workflow_runs",
     "example_datadog_workflow_instances",

@@ -20,4 +20,8 @@ def test_example_dags_import_without_errors(airflow_db):
         "example_codecatalyst_workflow_runs",
         "example_datadog_workflow_instances",
         "example_dataworks_workflow_instances",
+        "example_latest_runs_and_gate",
     } <= set(bag.dag_ids)
+    gate = bag.get_dag("example_latest_runs_and_gate").get_task("gate_next_runs")
+    assert type(gate).__name__ == "WorkflowRunsSensor"
+    assert {run["service"] for run in gate.runs} == {"glue", "codecatalyst", "datadog", "dataworks", "logic_apps"}

@@ -31,6 +31,20 @@ def epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+def after_requests(emu, count: int, action) -> threading.Timer:
+    """Run ``action`` as soon as the emulator has answered ``count`` Glue requests."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while len(emu.requests("glue")) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        action()
+
+    timer = threading.Timer(0, watch)
+    timer.start()
+    return timer
+
+
 def three_sensors(dag_id: str, conn_id: str, schedule=None, **kwargs) -> DAG:
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False) as dag:
         for name, mode in MODES.items():
@@ -75,12 +89,13 @@ def test_the_newest_run_in_the_window_wins_and_stays_pinned_when_a_newer_one_sta
     emu.glue.add_run("etl", [{"status": "STOPPED"}], started_on=epoch(now - timedelta(minutes=10)))
     newest = emu.glue.add_run(
         "etl",
-        [{"status": "RUNNING", "seconds": 4}, {"status": "COMPLETED"}],
+        [{"status": "RUNNING", "polls": 4}, {"status": "COMPLETED"}],
         started_on=epoch(now - timedelta(minutes=1)),
     )
-    # A run starting during the wait, failing at once: following it would fail the task.
-    timer = threading.Timer(1.5, lambda: emu.glue.add_run("etl", [{"status": "STOPPED"}]))
-    timer.start()
+    # A run starting during the wait (after its second poll), failing at once: following it would
+    # fail the task. (Reschedule mode chooses from the time Airflow recorded the first poke, which
+    # is a moment after the first poll's request.)
+    timer = after_requests(emu, 2, lambda: emu.glue.add_run("etl", [{"status": "STOPPED"}]))
     with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
         GlueWorkflowRunSensor(
             task_id=mode,

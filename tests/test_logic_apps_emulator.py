@@ -78,7 +78,7 @@ def test_arm_answers_errors_in_arms_shape(emu):
     status, body = call(
         emu, "GET", arm("workflows/wf/runs?api-version=2019-05-01&$filter=Foo%20eq%20'1'"), headers=auth
     )
-    assert status == 400 and body["error"]["code"] == "InvalidFilter"
+    assert status == 400 and body["error"]["code"] == "InvalidQueryFilter"
     status, body = call(
         emu, "GET", arm("workflows/wf/runs/x?api-version=2019-05-01"), headers={"Authorization": "Bearer forged"}
     )

@@ -257,3 +257,21 @@ def test_a_window_per_reference_overrides_the_sensors(emu, glue_conn):
     )
     (run,) = task.execute({"ti": StandInTaskInstance()})
     assert run["run_id"] == old
+
+
+def test_throttling_and_server_errors_only_delay_the_gate(emu, glue_conn, cc_conn):
+    first = emu.glue.add_run("etl", [{"status": "RUNNING", "polls": 1}, {"status": "COMPLETED"}])
+    second = emu.glue.add_run("etl", [{"status": "COMPLETED"}])
+    built = emu.codecatalyst.add_run(SPACE, PROJECT, [{"status": "SUCCEEDED"}])
+    emu.add_fault({"service": "glue", "operation": "GetWorkflowRuns", "count": 2, "status": 500})
+    emu.add_fault(
+        {"service": "codecatalyst", "operation": "GetWorkflowRun", "count": 1, "status": 429, "retry_after": 0.2}
+    )
+    task = WorkflowRunsSensor(
+        task_id="gate", runs=[glue(first), glue(second), codecatalyst(built)], poke_interval=0.01, deferrable=True
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute({"ti": StandInTaskInstance()})
+    event = first_event(deferred.value.trigger)
+    assert event["status"] == "done"
+    assert [target["run"]["state"] for target in event["targets"]] == ["succeeded"] * 3

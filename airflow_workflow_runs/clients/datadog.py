@@ -326,33 +326,35 @@ class DatadogRunClient(RunClient):
     def validate_workflow(self, workflow: RunRef) -> dict[str, str]:
         return {"workflow_id": validate_workflow_id(workflow.get("workflow_id"))}
 
-    def list_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
+    def list_runs_in_window(
+        self, workflow: RunRef, window: TimeWindow, page_size: int = MAX_PAGE_SIZE
+    ) -> list[WorkflowRun]:
         """Instances whose ``startTimestamp`` is in the window, newest first.
 
         ListWorkflowInstances has no time filter and documents no order, so every page is read (at
-        most ``MAX_LIST_PAGES`` of ``MAX_PAGE_SIZE``: 1,000 instances; past that a warning is logged)
-        and the matches are sorted here. Runs are built from list items, which lack outputs and
-        step errors (``listed_runs_complete`` is False).
+        most ``MAX_LIST_PAGES`` pages: 1,000 instances at the default ``page_size``; past that a
+        warning is logged) and the matches are sorted here. Runs are built from list items, which
+        lack outputs and step errors (``listed_runs_complete`` is False).
         """
         workflow_id = self.validate_workflow(workflow)["workflow_id"]
-        found: list[WorkflowRun] = []
+        found: list[tuple[datetime, WorkflowRun]] = []
         scanned = 0
-        for item in self.iter_instances(workflow_id):
+        for item in self.iter_instances(workflow_id, page_size):
             scanned += 1
             instance_id = item.get("id")
             started = _parse_time(_obj(item.get("attributes")).get("startTimestamp"))
-            if isinstance(instance_id, str) and instance_id and window.contains(started):
+            if started is not None and isinstance(instance_id, str) and instance_id and window.contains(started):
                 ref = {"workflow_id": workflow_id, "instance_id": instance_id}
-                found.append(self.parse_instance(ref, {"data": item}))
-        if scanned >= MAX_LIST_PAGES * MAX_PAGE_SIZE:
+                found.append((started, self.parse_instance(ref, {"data": item})))
+        if scanned >= MAX_LIST_PAGES * page_size:
             log.warning(
-                "Stopped listing instances of datadog workflow %r after %d; older instances %s may be missing",
+                "Stopped listing instances of datadog workflow %r after %d: any further ones %s were not read",
                 workflow_id,
                 scanned,
                 window.describe(),
             )
-        found.sort(key=lambda run: run.started_at, reverse=True)  # type: ignore[arg-type,return-value]
-        return found
+        found.sort(key=lambda pair: pair[0], reverse=True)  # stable: equal starts keep the listed order
+        return [run for _, run in found]
 
     def find_running_instance(
         self, workflow_id: str, input_name: str, run_key: str, started_after: datetime | None = None

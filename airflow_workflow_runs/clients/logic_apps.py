@@ -51,8 +51,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -67,6 +69,7 @@ from airflow_workflow_runs.model import (
     RunNotFound,
     RunState,
     ServiceError,
+    TimeWindow,
     TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
@@ -74,6 +77,7 @@ from airflow_workflow_runs.model import (
 )
 
 SERVICE = "logic_apps"
+log = logging.getLogger(__name__)
 
 #: ``WorkflowStatus``, all 13 values (azure-mgmt-web and azure-mgmt-logic agree; tests check both).
 STATUS_TABLE: Mapping[str, RunState] = {
@@ -127,6 +131,9 @@ SEGMENT_RULE = "one path segment (no '/', '\\' or control characters)"
 
 #: How many pages of runs ``find_running_run`` reads at most.
 MAX_LOOKUP_PAGES = 10
+#: ``$top`` of window listings, and the pages read at most (5,000 runs) before giving up on older ones.
+WINDOW_PAGE_SIZE = 100
+WINDOW_MAX_PAGES = 50
 _SIG = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
@@ -293,6 +300,8 @@ class LogicAppsRunClient(RunClient):
 
     service = SERVICE
     ref_fields = ("subscription_id", "resource_group_name", "site_name", "workflow_name", "run_name")
+    #: ``site_name`` is optional: without it the workflow is a Consumption one.
+    workflow_fields = ("subscription_id", "resource_group_name", "site_name", "workflow_name")
 
     def __init__(
         self,
@@ -314,11 +323,11 @@ class LogicAppsRunClient(RunClient):
     # -- validation -----------------------------------------------------------------------------
 
     def validate_ref(self, ref: RunRef) -> dict[str, str]:
-        out = self.validate_workflow_ref(ref)
+        out = self.validate_workflow(ref)
         out["run_name"] = _segment("run_name", ref.get("run_name"))
         return out
 
-    def validate_workflow_ref(self, ref: RunRef) -> dict[str, str]:
+    def validate_workflow(self, ref: RunRef) -> dict[str, str]:
         """The workflow part of a ref (defaults from the connection filled in), validated."""
         subscription = _given(ref.get("subscription_id"), self.settings.subscription_id)
         if subscription is None:
@@ -385,7 +394,14 @@ class LogicAppsRunClient(RunClient):
         self, workflow_ref: RunRef, run_filter: str | None = None, page_size: int = 50
     ) -> Iterator[WorkflowRun]:
         """Runs of a workflow, newest first, optionally filtered with an OData ``$filter``."""
-        base = self.validate_workflow_ref(workflow_ref)
+        base = self.validate_workflow(workflow_ref)
+        for page in self._pages(base, run_filter, page_size, MAX_LOOKUP_PAGES):
+            yield from page
+
+    def _pages(
+        self, base: Mapping[str, str], run_filter: str | None, page_size: int, max_pages: int
+    ) -> Iterator[list[WorkflowRun]]:
+        """ListWorkflowRuns pages (newest first) of a validated workflow, following ``nextLink``."""
         what = f"runs of {describe_ref(self.service, base)}"
         try:
             if "site_name" in base:
@@ -401,21 +417,18 @@ class LogicAppsRunClient(RunClient):
                     .by_page()
                 )
                 for count, page in enumerate(pages, 1):
-                    for model in page:
-                        raw = model.as_dict()
-                        yield self.parse_run(raw, {**base, "run_name": str(raw.get("name", ""))})
-                    if count >= MAX_LOOKUP_PAGES:
+                    yield [self._listed_run(base, model.as_dict()) for model in page]
+                    if count >= max_pages:
                         return
             else:
                 params = {"$top": str(page_size)}
                 if run_filter:
                     params["$filter"] = run_filter
                 url: str | None = _consumption_path(base, "runs")
-                for _ in range(MAX_LOOKUP_PAGES):
+                for _ in range(max_pages):
                     assert url is not None
                     body = self._arm_call(self._arm_client(), "GET", url, params=params)
-                    for raw in body.get("value") or []:
-                        yield self.parse_run(raw, {**base, "run_name": str(raw.get("name", ""))})
+                    yield [self._listed_run(base, raw) for raw in body.get("value") or []]
                     url, params = body.get("nextLink"), {}
                     if not url:
                         return
@@ -423,6 +436,99 @@ class LogicAppsRunClient(RunClient):
             raise
         except Exception as error:
             raise self._translate(error, base, what=what) from None
+
+    async def _apages(
+        self, base: Mapping[str, str], run_filter: str | None, page_size: int, max_pages: int
+    ) -> AsyncGenerator[list[WorkflowRun], None]:
+        """:meth:`_pages` through the aio clients; SDK errors are left to the caller to translate."""
+        clients = await self._aio_clients()
+        if "site_name" in base:
+            pages = (
+                self._aio_web_for(clients, base["subscription_id"])
+                .workflow_runs.list(
+                    base["resource_group_name"],
+                    base["site_name"],
+                    base["workflow_name"],
+                    top=page_size,
+                    filter=run_filter,
+                )
+                .by_page()
+            )
+            count = 0
+            async for page in pages:
+                yield [self._listed_run(base, model.as_dict()) async for model in page]
+                count += 1
+                if count >= max_pages:
+                    return
+        else:
+            params = {"$top": str(page_size)}
+            if run_filter:
+                params["$filter"] = run_filter
+            url: str | None = _consumption_path(base, "runs")
+            for _ in range(max_pages):
+                assert url is not None
+                body = await self._aarm_call(clients, "GET", url, params=params)
+                yield [self._listed_run(base, raw) for raw in body.get("value") or []]
+                url, params = body.get("nextLink"), {}
+                if not url:
+                    return
+
+    def _listed_run(self, base: Mapping[str, str], raw: Any) -> WorkflowRun:
+        name = raw.get("name") if isinstance(raw, Mapping) else None
+        return self.parse_run(raw, {**base, "run_name": str(name or "")})
+
+    def list_runs_in_window(
+        self, workflow: RunRef, window: TimeWindow, page_size: int = WINDOW_PAGE_SIZE
+    ) -> list[WorkflowRun]:
+        """Runs of the workflow whose ``startTime`` is in the window, newest first (both tiers).
+
+        "Workflow Runs - List" documents ``$filter`` options Status, StartTime and ClientTrackingId
+        (OData, joined by ``and``) without their syntax. The form that works on the real service
+        (azure-sdk-for-python#27228, pnp/cli-microsoft365#4388) is an unquoted ISO 8601 UTC literal,
+        ``StartTime ge 2026-01-01T00:00:00Z``; a quoted one is refused with 400 InvalidQueryFilter.
+        So ``StartTime ge <after> and StartTime lt <before>`` is sent, and each run is still checked
+        against the window here. Runs come newest first, so paging also stops at a run older than
+        the window. At most ``WINDOW_MAX_PAGES`` pages of ``page_size`` are read; past them the
+        newest runs found are returned and a warning is logged.
+        """
+        base = self.validate_workflow(workflow)
+        found: list[WorkflowRun] = []
+        for number, page in enumerate(self._pages(base, _window_filter(window), page_size, WINDOW_MAX_PAGES), 1):
+            if _collect(page, window, found):
+                break
+            if number >= WINDOW_MAX_PAGES:
+                self._warn_capped(base, number, page_size, window)
+        return _newest_first(found)
+
+    async def alist_runs_in_window(
+        self, workflow: RunRef, window: TimeWindow, page_size: int = WINDOW_PAGE_SIZE
+    ) -> list[WorkflowRun]:
+        """:meth:`list_runs_in_window` through the aio clients (as ``aget_run``)."""
+        base = self.validate_workflow(workflow)
+        found: list[WorkflowRun] = []
+        number = 0
+        try:
+            async with aclosing(self._apages(base, _window_filter(window), page_size, WINDOW_MAX_PAGES)) as pages:
+                async for page in pages:
+                    number += 1
+                    if _collect(page, window, found):
+                        break
+                    if number >= WINDOW_MAX_PAGES:
+                        self._warn_capped(base, number, page_size, window)
+        except WorkflowRunError:
+            raise
+        except Exception as error:
+            raise self._translate(error, base, what=f"runs of {describe_ref(self.service, base)}") from None
+        return _newest_first(found)
+
+    def _warn_capped(self, base: Mapping[str, str], pages: int, page_size: int, window: TimeWindow) -> None:
+        log.warning(
+            "Stopped listing runs of %s after %d pages of %d; older runs %s were not read",
+            describe_ref(self.service, base),
+            pages,
+            page_size,
+            window.describe(),
+        )
 
     def find_running_run(self, workflow_ref: RunRef, run_key: str) -> WorkflowRun | None:
         """The newest unfinished run whose client tracking id is ``run_key`` (``$filter`` on ClientTrackingId)."""
@@ -441,7 +547,7 @@ class LogicAppsRunClient(RunClient):
 
         ``run_key`` becomes the run's client tracking id (``x-ms-client-tracking-id``).
         """
-        base = self.validate_workflow_ref(workflow_ref)
+        base = self.validate_workflow(workflow_ref)
         trigger = _segment("trigger_name", trigger_name)
         what = f"the trigger {trigger!r} of {describe_ref(self.service, base)}"
         try:
@@ -641,7 +747,10 @@ class LogicAppsRunClient(RunClient):
         response = client.send_request(HttpRequest(method, url, params=query, headers={"Accept": "application/json"}))
         return _arm_result(response)
 
-    async def _aarm_call(self, clients: _AsyncClients, method: str, url: str) -> Any:
+    async def _aarm_call(
+        self, clients: _AsyncClients, method: str, url: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        """:meth:`_arm_call` through the aio pipeline."""
         from azure.core.rest import HttpRequest
 
         if clients.arm is None:
@@ -652,12 +761,11 @@ class LogicAppsRunClient(RunClient):
                 policies=_arm_policies(clients.credential, self.settings, aio=True),
                 **self.settings.transport_kwargs(),
             )
-        request = HttpRequest(
-            method,
-            self.settings.endpoint + url,
-            params={"api-version": CONSUMPTION_API_VERSION},
-            headers={"Accept": "application/json"},
-        )
+        query: dict[str, str] = {}
+        if "://" not in url:
+            url = self.settings.endpoint + url
+            query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
+        request = HttpRequest(method, url, params=query, headers={"Accept": "application/json"})
         response = await clients.arm.send_request(request)
         return _arm_result(response)
 
@@ -716,6 +824,36 @@ class LogicAppsRunClient(RunClient):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _odata_time(moment: datetime) -> str:
+    """An unquoted ISO 8601 UTC literal, as Logic Apps' ``$filter`` takes it."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + (f".{utc.microsecond:06d}" if utc.microsecond else "") + "Z"
+
+
+def _window_filter(window: TimeWindow) -> str | None:
+    terms = []
+    if window.started_after is not None:
+        terms.append(f"StartTime ge {_odata_time(window.started_after)}")
+    if window.started_before is not None:
+        terms.append(f"StartTime lt {_odata_time(window.started_before)}")
+    return " and ".join(terms) or None
+
+
+def _collect(page: list[WorkflowRun], window: TimeWindow, found: list[WorkflowRun]) -> bool:
+    """Add the page's runs in the window to ``found``; True once a run older than the window shows."""
+    for run in page:
+        if window.is_older(run.started_at):
+            return True
+        if window.contains(run.started_at):
+            found.append(run)
+    return False
+
+
+def _newest_first(runs: list[WorkflowRun]) -> list[WorkflowRun]:
+    """The service lists newest first; sorting again (stable) costs nothing and guards the contract."""
+    return sorted(runs, key=lambda run: run.started_at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
 
 
 def _given(value: Any, default: str | None) -> Any:

@@ -9,7 +9,8 @@ Azure Resource Manager paths (serve them over HTTPS: azure-core refuses bearer t
   runtime/webhooks/workflow/api/management/workflows/{wf}/...`` (azure-mgmt-web, ``2025-05-01``);
 
 each with ``runs/{run}`` (GetWorkflowRun), ``runs`` (ListWorkflowRuns: ``$filter`` on ``ClientTrackingId``
-and ``Status`` with ``eq``/``and``, ``$top``, ``nextLink``; newest first), ``runs/{run}/cancel``
+and ``Status`` with ``eq`` and ``StartTime`` with ``ge``/``gt``/``le``/``lt`` and an unquoted ISO 8601 time,
+joined by ``and``, else 400 InvalidQueryFilter; ``$top``, ``nextLink``; newest first), ``runs/{run}/cancel``
 (CancelWorkflowRun: Cancelled on the next observation; 409 once the run has ended) and
 ``triggers/{trigger}/listCallbackUrl`` (ListCallbackUrl). Every ARM request needs
 ``Authorization: Bearer <a token issued here that has not expired>``; otherwise the answer is 401 with
@@ -33,6 +34,7 @@ optionally ``error`` (``{"code", "message"}`` or a string), ``code`` and ``outpu
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import secrets
 import time
@@ -83,7 +85,13 @@ _INVOKE = re.compile(r"^/workflows/(?P<id>[0-9a-f]{32})/triggers/(?P<trigger>[^/
 _OIDC = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
 _TOKEN = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
-_FILTER_TERM = re.compile(r"^\s*(?P<field>\w+)\s+eq\s+'(?P<value>(?:[^']|'')*)'\s*$", re.IGNORECASE)
+_FILTER_TERM = re.compile(
+    r"^\s*(?:(?P<field>ClientTrackingId|Status)\s+eq\s+'(?P<value>(?:[^']|'')*)'"
+    r"|StartTime\s+(?P<op>ge|gt|le|lt)\s+(?P<moment>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?))"
+    r"\s*$",
+    re.IGNORECASE,
+)
+_COMPARE = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
 
 
 class ArmError(Exception):
@@ -140,6 +148,8 @@ class LogicAppsService(Service):
         self._tokens: dict[str, dict[str, Any]] = {}
         self._token_requests: list[dict[str, Any]] = []
         self._client_secrets: dict[str, str] = {}
+        #: False: StartTime terms are accepted but not applied, to prove clients check run times themselves.
+        self.apply_start_time_filter: bool = True
 
     # --- wire protocol ---------------------------------------------------------------------
 
@@ -389,6 +399,8 @@ class LogicAppsService(Service):
 
     def _list(self, request: Request, workflow: Workflow, ctx: CallContext) -> dict[str, Any]:
         conditions = _parse_filter(request.query_value("$filter"))
+        if not self.apply_start_time_filter:
+            conditions = [term for term in conditions if term[0] != "starttime"]
         top_raw = request.query_value("$top")
         try:
             top = int(top_raw) if top_raw is not None else DEFAULT_PAGE_SIZE
@@ -406,7 +418,7 @@ class LogicAppsService(Service):
             matching: list[tuple[RunRecord, Position]] = []
             for run in runs:
                 pos = self.store.peek(run)
-                if all(_matches(run, pos, field, value) for field, value in conditions):
+                if all(_matches(run, pos, field, op, value) for field, op, value in conditions):
                     matching.append((run, pos))
             page = matching[skip : skip + top]
             out: dict[str, Any] = {
@@ -805,24 +817,41 @@ def _aad_error(status: int, error: str, description: str) -> Response:
     )
 
 
-def _parse_filter(raw: str | None) -> list[tuple[str, str]]:
-    """``ClientTrackingId eq 'x' and Status eq 'Running'`` -> [(field, value)]; 400 otherwise."""
+def _parse_filter(raw: str | None) -> list[tuple[str, str, Any]]:
+    """``ClientTrackingId eq 'x' and StartTime ge 2026-01-01T00:00:00Z`` -> [(field, op, value)].
+
+    Terms: ClientTrackingId or Status ``eq '<text>'``, StartTime ``ge|gt|le|lt <ISO 8601, unquoted>``
+    (no zone: UTC), joined by ``and``. Anything else, a quoted time included, is refused with the
+    real service's 400 InvalidQueryFilter.
+    """
     if raw is None or not raw.strip():
         return []
-    terms = []
+    terms: list[tuple[str, str, Any]] = []
     for part in re.split(r"\s+and\s+", raw.strip(), flags=re.IGNORECASE):
         match = _FILTER_TERM.match(part)
-        if match is None or match.group("field").lower() not in {"clienttrackingid", "status"}:
+        moment = _filter_moment(match.group("moment")) if match and match.group("moment") else None
+        if match is None or (match.group("op") and moment is None):
             raise ArmError(
-                400,
-                "InvalidFilter",
-                f"The filter '{raw}' is not supported; use ClientTrackingId or Status with 'eq', joined by 'and'.",
+                400, "InvalidQueryFilter", f"The provided query filter '{raw}' is not valid or not supported."
             )
-        terms.append((match.group("field").lower(), match.group("value").replace("''", "'")))
+        if moment is not None:
+            terms.append(("starttime", match.group("op").lower(), moment))
+        else:
+            terms.append((match.group("field").lower(), "eq", match.group("value").replace("''", "'")))
     return terms
 
 
-def _matches(run: RunRecord, pos: Position, field: str, value: str) -> bool:
+def _filter_moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _matches(run: RunRecord, pos: Position, field: str, op: str, value: Any) -> bool:
+    if field == "starttime":  # at the microsecond precision the wire shows
+        return bool(_COMPARE[op](datetime.fromtimestamp(run.started_on, timezone.utc), value))
     if field == "clienttrackingid":
         return bool(run.data["client_tracking_id"] == value)
     return pos.step.status.lower() == value.lower()

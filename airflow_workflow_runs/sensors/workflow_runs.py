@@ -238,7 +238,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
     def _poll(self, context: Context, targets: list[RunTarget]) -> list[RunTarget]:
         if self._first_poll_at is None:
             self._first_poll_at = self._first_poll_time(context)
-        updated = asyncio.run(poll_targets(targets, self._first_poll_at, ThreadReader(), self._hooks))
+        updated = asyncio.run(poll_targets(targets, self._first_poll_at, ThreadReader(), self._hooks)).targets
         if [t.ref for t in updated] != [t.ref for t in targets]:
             self._push_pins(context, updated)
         return updated

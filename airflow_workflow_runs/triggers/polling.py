@@ -14,6 +14,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -67,15 +68,30 @@ def group_key(target: RunTarget) -> tuple[str, str]:
     return target.hook_class, json.dumps(dict(target.hook_kwargs), sort_keys=True, default=str)
 
 
+@dataclass
+class Poll:
+    """What one poll learned: the targets updated (same order), and whether the services pushed back."""
+
+    targets: list[RunTarget]
+    transient_errors: int = 0
+    retry_after: float | None = None
+
+    def saw_transient(self, error: TransientServiceError) -> None:
+        self.transient_errors += 1
+        if error.retry_after is not None:
+            self.retry_after = max(self.retry_after or 0.0, error.retry_after)
+
+
 async def poll_targets(
     targets: Sequence[RunTarget],
     first_poll_at: datetime,
     reader: RunReader,
     hooks: dict[tuple[str, str], WorkflowRunHook] | None = None,
-) -> list[RunTarget]:
-    """Poll every unfinished target once; return the targets updated (same order)."""
+) -> Poll:
+    """Poll every unfinished target once."""
     hooks = {} if hooks is None else hooks
-    updated = list(targets)
+    poll = Poll(list(targets))
+    updated = poll.targets
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, target in enumerate(targets):
         if not target.finished:
@@ -101,14 +117,14 @@ async def poll_targets(
             return
         answers = await reader.get_runs(hook, [dict(targets[i].ref or {}) for i in indexes])
         for i, answer in zip(indexes, answers, strict=True):
-            updated[i] = _apply(targets[i], answer)
+            updated[i] = _apply(targets[i], answer, poll)
 
     async def choose(hook: WorkflowRunHook, index: int) -> None:
         target = targets[index]
         try:
             run = await reader.find_run(hook, target, first_poll_at)
         except WorkflowRunError as error:
-            updated[index] = _apply(target, error)
+            updated[index] = _apply(target, error, poll)
             return
         if run is None:
             return
@@ -116,12 +132,13 @@ async def poll_targets(
         updated[index] = target.pin(run).observe(run)
 
     await asyncio.gather(*(poll_group(key, indexes) for key, indexes in groups.items()))
-    return updated
+    return poll
 
 
-def _apply(target: RunTarget, answer: WorkflowRun | WorkflowRunError) -> RunTarget:
+def _apply(target: RunTarget, answer: WorkflowRun | WorkflowRunError, poll: Poll) -> RunTarget:
     if isinstance(answer, TransientServiceError):
         log.warning("%s; will poll again", answer)
+        poll.saw_transient(answer)
         return target
     if isinstance(answer, WorkflowRunError):
         return target.fail(answer)

@@ -125,10 +125,7 @@ class WorkflowRunTrigger(BaseTrigger):
             await self._sleep(self.poll_interval)
 
     def _backoff(self, failures: int, retry_after: float | None) -> float:
-        """Exponential backoff from the poll interval, with jitter, never sooner than asked."""
-        base = min(max(self.poll_interval, 0.01) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
-        delay = base * random.uniform(0.8, 1.2)
-        return max(delay, retry_after or 0.0)
+        return backoff_delay(self.poll_interval, failures, retry_after)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at the deadline so a timeout is reported on time."""
@@ -147,6 +144,13 @@ class WorkflowRunTrigger(BaseTrigger):
             self.log.info("Asked the service to cancel %s", what)
         except WorkflowRunError as error:
             self.log.warning("Could not cancel %s: %s", what, error)
+
+
+def backoff_delay(poll_interval: float, failures: int, retry_after: float | None) -> float:
+    """Exponential backoff from the poll interval, with jitter, never sooner than the service asked."""
+    base = min(max(poll_interval, 0.01) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+    delay = base * random.uniform(0.8, 1.2)
+    return max(delay, retry_after or 0.0)
 
 
 def _error_event(error: WorkflowRunError) -> TriggerEvent:

@@ -21,6 +21,7 @@ from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
+from airflow_workflow_runs.triggers.workflow_run import backoff_delay
 
 
 class WorkflowRunsTrigger(BaseTrigger):
@@ -68,19 +69,24 @@ class WorkflowRunsTrigger(BaseTrigger):
         first_poll_at = datetime.fromisoformat(self.first_poll_at)
         policy = Policy(self.policy)
         hooks: dict[tuple[str, str], WorkflowRunHook] = {}
+        failures = 0
         while True:
             if self.deadline is not None and time.time() >= self.deadline:
                 yield self._event("timeout", targets)
                 return
             pinned_before = sum(target.pinned for target in targets)
-            targets = await poll_targets(targets, first_poll_at, AsyncReader(), hooks)
+            poll = await poll_targets(targets, first_poll_at, AsyncReader(), hooks)
+            targets = poll.targets
             if judge(policy, targets).done:
                 yield self._event("done", targets)
                 return
             if sum(target.pinned for target in targets) > pinned_before:
                 yield self._event("pinned", targets)
                 return
-            await self._sleep(self.poll_interval)
+            # Throttled or failing services: back off (all runs are polled together), as asked.
+            failures = failures + 1 if poll.transient_errors else 0
+            delay = backoff_delay(self.poll_interval, failures, poll.retry_after) if failures else self.poll_interval
+            await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at the deadline so a timeout is reported on time."""

@@ -141,15 +141,14 @@ class TimeWindow:
     def contains(self, moment: datetime | None) -> bool:
         if moment is None:
             return False
-        moment = _aware(moment)
-        assert moment is not None
+        moment = _as_utc(moment)
         if self.started_after is not None and moment < self.started_after:
             return False
         return self.started_before is None or moment < self.started_before
 
     def is_older(self, moment: datetime | None) -> bool:
         """Whether a run started at ``moment`` is before the window (so older ones are too)."""
-        return moment is not None and self.started_after is not None and _aware(moment) < self.started_after  # type: ignore[operator]
+        return moment is not None and self.started_after is not None and _as_utc(moment) < self.started_after
 
     def describe(self) -> str:
         after = self.started_after.isoformat() if self.started_after else "any time"
@@ -192,19 +191,20 @@ def choose_run(candidates: Sequence[WorkflowRun], first_poll_at: datetime) -> Wo
     triggerer restart) picks the same run even where the pin itself could not be kept, and a newer
     run starting during the wait does not steal it.
     """
-    first_poll_at = _aware(first_poll_at)  # type: ignore[assignment]
-    seen = [run for run in candidates if run.started_at is not None and _aware(run.started_at) <= first_poll_at]
+    poll_time = _as_utc(first_poll_at)
+    started = [(index, run, _as_utc(run.started_at)) for index, run in enumerate(candidates) if run.started_at]
+    seen = [(index, run, moment) for index, run, moment in started if moment <= poll_time]
     if seen:
-        return max(enumerate(seen), key=lambda pair: (_aware(pair[1].started_at), -pair[0]))[1]
-    later = list(enumerate(candidates))
-    if not later:
-        return None
-    # Earliest start wins; runs that have not started yet come after those that have, the
-    # oldest listed (last, since lists are newest first) first.
-    return min(
-        later,
-        key=lambda pair: (pair[1].started_at is None, _aware(pair[1].started_at) or first_poll_at, -pair[0]),
-    )[1]
+        # The newest start wins; on a tie, the one listed first.
+        return max(seen, key=lambda item: (item[2], -item[0]))[1]
+    if started:
+        return min(started, key=lambda item: (item[2], -item[0]))[1]
+    # Nothing has started yet (a DataWorks NotRun instance): the oldest listed, i.e. the last.
+    return candidates[-1] if candidates else None
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def describe_ref(service: str, ref: Mapping[str, str]) -> str:

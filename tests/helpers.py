@@ -90,3 +90,15 @@ def kill_while_waiting(operator: Any, timeout: float = 10.0) -> tuple[StandInTas
     worker.join(timeout=timeout)
     assert not worker.is_alive(), "execute() did not end after on_kill()"
     return ti, (raised[0] if raised else None)
+
+
+def first_event(trigger: Any, timeout: float = 20.0) -> dict:
+    """Run a trigger as the triggerer does and return its first event's payload."""
+    import asyncio
+
+    async def _first() -> dict:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(asyncio.wait_for(_first(), timeout))

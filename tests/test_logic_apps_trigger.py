@@ -9,6 +9,7 @@ from importlib import import_module
 import pytest
 
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
+from tests.helpers import first_event
 from tests.logic_apps_helpers import CLIENT_SECRET, HOOK, SITE, TIERS, install_connection, ref
 
 
@@ -25,15 +26,6 @@ def trigger(conn_id: str, run_name: str, site: str | None = None, **kwargs) -> W
         poll_interval=kwargs.pop("poll_interval", 0.01),
         **kwargs,
     )
-
-
-def first_event(trig: WorkflowRunTrigger, timeout: float = 20.0) -> dict:
-    async def _first() -> dict:
-        async for event in trig.run():
-            return event.payload
-        raise AssertionError("the trigger ended without an event")
-
-    return asyncio.run(asyncio.wait_for(_first(), timeout))
 
 
 def test_serialize_round_trip_holds_ids_and_conn_id_only(la_conn):

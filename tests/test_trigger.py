@@ -8,6 +8,7 @@ from importlib import import_module
 
 from airflow_workflow_runs.hooks.glue import GlueWorkflowRunHook
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
+from tests.helpers import first_event
 
 HOOK = "airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook"
 
@@ -20,15 +21,6 @@ def trigger(conn_id: str, run_id: str, **kwargs) -> WorkflowRunTrigger:
         poll_interval=kwargs.pop("poll_interval", 0.01),
         **kwargs,
     )
-
-
-def first_event(trig: WorkflowRunTrigger, timeout: float = 20.0) -> dict:
-    async def _first() -> dict:
-        async for event in trig.run():
-            return event.payload
-        raise AssertionError("the trigger ended without an event")
-
-    return asyncio.run(asyncio.wait_for(_first(), timeout))
 
 
 def test_serialize_round_trip_rebuilds_an_equal_trigger():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from importlib import import_module
@@ -14,7 +13,7 @@ from airflow.sdk.exceptions import TaskDeferred
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
 from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
-from tests.helpers import START, StandInTaskInstance
+from tests.helpers import START, StandInTaskInstance, first_event
 from tests.test_glue_dags import MODES, states, xcom
 
 SPACE, PROJECT = "acme", "web"
@@ -40,15 +39,6 @@ def gate(dag_id: str, runs: list[dict], mode: str, **kwargs) -> DAG:
     with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
         WorkflowRunsSensor(task_id="gate", runs=runs, poke_interval=0.1, **MODES[mode], **kwargs)
     return dag
-
-
-def first_event(trigger: WorkflowRunsTrigger, timeout: float = 20.0) -> dict:
-    async def _first() -> dict:
-        async for event in trigger.run():
-            return event.payload
-        raise AssertionError("the trigger ended without an event")
-
-    return asyncio.run(asyncio.wait_for(_first(), timeout))
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,6 +1,6 @@
 """Benchmarks: this provider against the amazon provider, measured in the same run.
 
-    .venv/bin/python benchmarks/run.py [--waits N] [--repeat R] [--quick]
+    .venv/bin/python benchmarks/run.py [--waits N] [--repeat R] [--gate-runs N] [--quick]
 
 1. DAG-parse import cost: ``import airflow_workflow_runs.sensors.glue`` vs
    ``import airflow.providers.amazon.aws.sensors.glue``, each in a fresh process on top of an
@@ -8,6 +8,9 @@
 2. Per-wait triggerer cost: N concurrent waits in one process (ours: ``WorkflowRunTrigger``;
    amazon: ``GlueJobCompleteTrigger``) against the bundled emulator, which runs here in the
    driver so its work is not billed to either side. One child process per side.
+3. Gate: a task waiting on N runs of one Glue workflow. Ours: ONE ``WorkflowRunsTrigger`` holding
+   N targets (one GetWorkflowRuns per poll for all of them); amazon: N ``GlueJobCompleteTrigger``
+   (it has no workflow-run trigger), and, for reference, N of our ``WorkflowRunTrigger``.
 
 Prints a markdown report and writes JSON to benchmarks/results/latest.json. Ratios are
 ours/amazon: below 1 means this provider costs less. Nothing here asserts a time; it measures.
@@ -135,33 +138,10 @@ def trigger_cost(args: argparse.Namespace, tmp: Path, amazon_stack: AmazonStack,
             emu.reset()
             warmup = [add_run() for _ in range(WARMUP_WAITS)]
             runs = [add_run() for _ in range(args.waits)]
-            workdir = tmp / f"trigger-{name}"
-            (workdir / "home" / "dags").mkdir(parents=True)
-            spec = {
-                "side": name,
-                "name": run_name,
-                "warmup": warmup,
-                "runs": runs,
-                "interval": args.interval,
-                "max_polls": args.polls + 20,
-                "timeout": args.timeout,
-            }
-            (workdir / "spec.json").write_text(json.dumps(spec))
-            env = airflow_env(workdir / "home", log_level=log_level)
-            env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = aws_connection(emu.https_url, emu.ca_bundle)
-            if name == "amazon" and amazon_stack.pythonpath:
-                env["PYTHONPATH"] = amazon_stack.pythonpath
+            spec = {"side": name, "name": run_name, "warmup": warmup, "runs": runs}
             log(f"trigger cost: {name}: {args.waits} concurrent waits ...")
-            out = workdir / "result.json"
-            run_child(
-                "trigger_cost.py",
-                [str(workdir / "spec.json"), str(out)],
-                env,
-                2 * args.timeout + CHILD_IMPORT_ALLOWANCE,
-                workdir,
-            )
-            result = json.loads(out.read_text())
-            result.update(_server_side(emu, result, run_name, runs, operation, name))
+            result = _run_trigger_child(emu, spec, args, tmp / f"trigger-{name}", amazon_stack, log_level)
+            result.update(_server_side(emu, result, run_name, runs, operation, jobs=name == "amazon"))
             results[name] = result
             log(
                 f"trigger cost: {name}: {result['cpu_s']:.1f} s CPU, {result['wall_s']:.1f} s wall, "
@@ -170,16 +150,38 @@ def trigger_cost(args: argparse.Namespace, tmp: Path, amazon_stack: AmazonStack,
     return _trigger_summary(results, args)
 
 
+def _run_trigger_child(
+    emu: Any, spec: dict[str, Any], args: argparse.Namespace, workdir: Path, amazon_stack: AmazonStack, log_level: str
+) -> dict[str, Any]:
+    """Run ``trigger_cost.py`` on ``spec`` (plus the poll settings) against the emulator; its result."""
+    spec = {**spec, "interval": args.interval, "max_polls": args.polls + 20, "timeout": args.timeout}
+    (workdir / "home" / "dags").mkdir(parents=True)
+    (workdir / "spec.json").write_text(json.dumps(spec))
+    env = airflow_env(workdir / "home", log_level=log_level)
+    env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = aws_connection(emu.https_url, emu.ca_bundle)
+    if spec["side"] == "amazon" and amazon_stack.pythonpath:
+        env["PYTHONPATH"] = amazon_stack.pythonpath
+    out = workdir / "result.json"
+    run_child(
+        "trigger_cost.py",
+        [str(workdir / "spec.json"), str(out)],
+        env,
+        2 * args.timeout + CHILD_IMPORT_ALLOWANCE,
+        workdir,
+    )
+    return json.loads(out.read_text())
+
+
 def _server_side(
-    emu: Any, result: Mapping[str, Any], run_name: str, runs: Sequence[str], operation: str, side: str
+    emu: Any, result: Mapping[str, Any], run_name: str, runs: Sequence[str], operation: str, *, jobs: bool
 ) -> dict[str, Any]:
     """What the emulator saw during the measured phase: requests, polls answered, connections."""
     start, end = result["phase_start_epoch"], result["phase_end_epoch"]
     entries = [e for e in emu.requests() if start <= e["time"] <= end + 1.0]
-    if side == "ours":
-        observations = [emu.glue.run(run_name, r)["observations"] for r in runs]
-    else:
+    if jobs:
         observations = [emu.glue.job_run(run_name, r)["observations"] for r in runs]
+    else:
+        observations = [emu.glue.run(run_name, r)["observations"] for r in runs]
     return {
         "requests": len(entries),
         "requests_by_operation": dict(Counter(str(e["operation"]) for e in entries)),
@@ -221,6 +223,85 @@ def _trigger_summary(results: dict[str, Any], args: argparse.Namespace) -> dict[
     }
 
 
+# --- 3. gate on N runs of one workflow ---------------------------------------------------------
+
+#: Gate sides: report name -> (trigger_cost.py side, what it is).
+GATE_SIDES = {
+    "ours": ("gate", "ours: 1 `WorkflowRunsTrigger`"),
+    "ours_per_run": ("ours", "ours: N `WorkflowRunTrigger` (reference)"),
+    "amazon": ("amazon", "amazon: N `GlueJobCompleteTrigger`"),
+}
+GATE_RATIO_KEYS = (
+    "cpu_s",
+    "peak_rss_growth_mib",
+    "wall_s",
+    "requests",
+    "requests_per_poll",
+    "clients_built",
+    "tls_connections",
+)
+
+
+def gate_cost(args: argparse.Namespace, tmp: Path, amazon_stack: AmazonStack, log_level: str) -> dict[str, Any]:
+    """A task gating on N runs of one Glue workflow: one gate trigger (ours) vs one trigger per run."""
+    from airflow_workflow_runs.emulator import Emulator
+
+    running = {"status": "RUNNING", "polls": args.polls}
+    results: dict[str, Any] = {}
+    with Emulator(state_dir=tmp / "emulator-gate") as emu:
+        for name, (child_side, _) in GATE_SIDES.items():
+            if name == "amazon" and not amazon_stack.available:
+                results[name] = {"skipped": amazon_stack.error}
+                log(f"gate: amazon side skipped: {amazon_stack.error}")
+                continue
+            emu.reset()
+            jobs = name == "amazon"
+            run_name = JOB if jobs else WORKFLOW
+            operation = {"ours": "GetWorkflowRuns", "ours_per_run": "GetWorkflowRun", "amazon": "GetJobRun"}[name]
+            add_run = emu.glue.add_job_run if jobs else emu.glue.add_run
+            timeline = [running, {"status": "SUCCEEDED" if jobs else "COMPLETED"}]
+            # Warm-up runs in another workflow: the measured GetWorkflowRuns lists the N runs only.
+            warmup_name = f"{run_name}-warmup"
+            warmup = [add_run(warmup_name, timeline) for _ in range(WARMUP_WAITS)]
+            runs = [add_run(run_name, timeline) for _ in range(args.gate_runs)]
+            spec = {"side": child_side, "name": run_name, "warmup_name": warmup_name, "warmup": warmup, "runs": runs}
+            log(f"gate: {name}: {args.gate_runs} runs of one workflow ...")
+            result = _run_trigger_child(emu, spec, args, tmp / f"gate-{name}", amazon_stack, log_level)
+            result.update(_server_side(emu, result, run_name, runs, operation, jobs=jobs))
+            results[name] = result
+            log(
+                f"gate: {name}: {result['triggers']} trigger(s), {result['cpu_s']:.2f} s CPU, "
+                f"{result['wall_s']:.2f} s wall, {result['requests']} requests for {result['polls']} polls"
+            )
+    return _gate_summary(results, args)
+
+
+def _gate_summary(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    for result in results.values():
+        if "skipped" in result:
+            continue
+        result["peak_rss_growth_mib"] = (result["rss_peak_bytes"] - result["rss_before_bytes"]) / MiB
+        result["retained_rss_mib"] = (result["rss_after_bytes"] - result["rss_before_bytes"]) / MiB
+        # One poll reads every run once: requests / (observations per run).
+        polls_per_run = result["polls"] / result["waits"]
+        result["requests_per_poll"] = result["requests"] / polls_per_run if polls_per_run else None
+    ratios: dict[str, dict[str, float | None]] = {}
+    ours = results.get("ours", {})
+    for other in ("amazon", "ours_per_run"):
+        theirs = results.get(other, {})
+        if "cpu_s" in ours and "cpu_s" in theirs:
+            ratios[f"ours/{other}"] = {key: ratio(ours[key], theirs[key]) for key in GATE_RATIO_KEYS}
+    return {
+        "runs": args.gate_runs,
+        "polls_running": args.polls,
+        "expected_polls_per_run": args.polls + 1,
+        "poll_interval_s": args.interval,
+        "timeout_s": args.timeout,
+        **results,
+        "ratios": ratios,
+    }
+
+
 # --- checks and report -------------------------------------------------------------------------
 
 
@@ -252,6 +333,31 @@ def checks(report: Mapping[str, Any]) -> list[str]:
             side = trig[name]
             if "outcomes" in side and side["outcomes"].get("succeeded") != side["waits"]:
                 out.append(f"FAIL: {name}: not every wait succeeded: {side['outcomes']} {side.get('errors')}")
+    gate = report.get("gate_cost")
+    if gate and "requests" in gate["ours"]:
+        from airflow_workflow_runs.clients.glue import BATCH_PAGE_SIZE
+
+        ours, n = gate["ours"], gate["runs"]
+        # Runs past GetWorkflowRuns' page (the newest BATCH_PAGE_SIZE) are read one by one.
+        expected = 1 if n == 1 else 1 + max(0, n - BATCH_PAGE_SIZE)
+        rpp = ours["requests_per_poll"]
+        out.append(
+            f"{'ok' if rpp == expected else 'FAIL'}: the gate made {rpp:.3f} requests per poll for {n} runs of one "
+            f"workflow (expected {expected}: {dict(ours['requests_by_operation'])})"
+        )
+        for name in GATE_SIDES:
+            side = gate[name]
+            if "outcomes" not in side:
+                continue
+            wrong = {k: v for k, v in side["polls_per_wait"].items() if int(k) != gate["expected_polls_per_run"]}
+            if wrong:
+                out.append(f"FAIL: gate: {name} did not poll every run {gate['expected_polls_per_run']} times: {wrong}")
+            if side["outcomes"].get("succeeded") != side["waits"]:
+                out.append(f"FAIL: gate: {name}: not every run succeeded: {side['outcomes']} {side.get('errors')}")
+        if not any(c.startswith("FAIL: gate") for c in out):
+            out.append(
+                f"ok: gate: every side polled each run {gate['expected_polls_per_run']} times; all runs succeeded"
+            )
     return out
 
 
@@ -353,8 +459,51 @@ def markdown(report: Mapping[str, Any]) -> str:
         lines.append("")
         if report["meta"].get("amazon_stack"):
             lines += [f"Amazon side's aiobotocore stack: {report['meta']['amazon_stack']}.", ""]
+    if report.get("gate_cost"):
+        lines += gate_markdown(report["gate_cost"])
     lines += ["## Checks", ""] + [f"- {c}" for c in report["checks"]] + [""]
     return "\n".join(lines)
+
+
+def gate_markdown(gate: Mapping[str, Any]) -> list[str]:
+    n = gate["runs"]
+    sides = [gate[name] for name in GATE_SIDES]
+    ratios = [gate["ratios"].get(f"ours/{other}", {}) for other in ("amazon", "ours_per_run")]
+    lines = [
+        f"## Gate: one task waiting on {n} runs of one Glue workflow",
+        "",
+        f"Every run answers RUNNING for {gate['polls_running']} polls, then succeeds "
+        f"({gate['expected_polls_per_run']} polls per run); poll interval {gate['poll_interval_s']} s. "
+        "Totals for the whole gate (CPU of the process, all threads; memory from `/proc/self/status`). "
+        "Amazon has no Glue workflow-run trigger: its side is one `GlueJobCompleteTrigger` per run.",
+        "",
+        "| | "
+        + " | ".join(label.replace("N ", f"{n} ") for _, label in GATE_SIDES.values())
+        + " | ours/amazon | ours/ours per run |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    skipped = [f"{name}: {gate[name]['skipped']}" for name in GATE_SIDES if "skipped" in gate[name]]
+    if skipped:
+        lines.insert(-3, f"Skipped: {'; '.join(skipped)}")
+
+    def row(label: str, get: Callable[[Mapping[str, Any]], Any], key: str | None = None, digits: int = 2) -> None:
+        values = [fmt(get(side) if "cpu_s" in side else None, digits) for side in sides]
+        shown = [fmt_ratio(r.get(key)) if key else "" for r in ratios]
+        lines.append(f"| {label} | {' | '.join(values)} | {' | '.join(shown)} |")
+
+    row("triggers in the triggerer", lambda s: s["triggers"])
+    row("CPU, all runs (s)", lambda s: s["cpu_s"], "cpu_s", 3)
+    row("peak RSS growth (MiB)", lambda s: s["peak_rss_growth_mib"], "peak_rss_growth_mib")
+    row("RSS retained after all ended (MiB)", lambda s: s["retained_rss_mib"])
+    row("wall time until all terminal (s)", lambda s: s["wall_s"], "wall_s")
+    row(f"requests per poll (all {n} runs)", lambda s: s["requests_per_poll"], "requests_per_poll")
+    row("requests until all terminal", lambda s: s["requests"], "requests")
+    row("requests by operation", lambda s: ", ".join(f"{k} {v}" for k, v in s["requests_by_operation"].items()))
+    row("polls per run", lambda s: ", ".join(f"{k}: {v} runs" for k, v in s["polls_per_wait"].items()))
+    row("SDK clients built", lambda s: s["clients_built"], "clients_built")
+    row("TLS connections opened", lambda s: s["tls_connections"], "tls_connections")
+    row("runs succeeded", lambda s: f"{s['outcomes'].get('succeeded', 0)} / {s['waits']}")
+    return [*lines, ""]
 
 
 def _scale(value: float | None, factor: float) -> float | None:
@@ -364,20 +513,24 @@ def _scale(value: float | None, factor: float) -> float | None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--waits", type=int, help="concurrent waits per trigger side (default 500; --quick 50)")
+    parser.add_argument("--gate-runs", type=int, help="runs of one workflow the gate waits on (default 50; --quick 10)")
     parser.add_argument("--repeat", type=int, help="fresh processes per import-cost side (default 5; --quick 3)")
     parser.add_argument("--quick", action="store_true", help="smaller, faster run")
     parser.add_argument("--polls", type=int, default=3, help="RUNNING polls before each run ends (default 3)")
     parser.add_argument("--interval", type=float, default=0.1, help="poll interval in seconds (default 0.1)")
     parser.add_argument("--timeout", type=float, default=150.0, help="bound on one side's waits, seconds")
     parser.add_argument("--log-level", default="WARNING", help="Airflow log level in the children (default WARNING)")
-    parser.add_argument("--only", choices=("imports", "triggers"), help="run one of the two benchmarks")
+    parser.add_argument("--only", choices=("imports", "triggers", "gate"), help="run one of the three benchmarks")
     parser.add_argument("--aiobotocore-path", help="a directory with aiobotocore + botocore for the amazon side")
     parser.add_argument("--json", default=str(BENCH_DIR / "results" / "latest.json"), help="where to write JSON")
     args = parser.parse_args(argv)
     args.waits = args.waits if args.waits is not None else (50 if args.quick else 500)
     args.repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
+    args.gate_runs = args.gate_runs if args.gate_runs is not None else (10 if args.quick else 50)
     if not 1 <= args.waits <= 5000 or not 1 <= args.repeat <= 50 or not 0 <= args.polls <= 100:
         parser.error("--waits must be 1..5000, --repeat 1..50, --polls 0..100")
+    if not 1 <= args.gate_runs <= 5000:
+        parser.error("--gate-runs must be 1..5000")
     if not 0.01 <= args.interval <= 10 or not 1 <= args.timeout <= 900:
         parser.error("--interval must be 0.01..10 s and --timeout 1..900 s")
     return args
@@ -402,15 +555,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "quick": args.quick,
             "waits": args.waits,
             "repeat": args.repeat,
+            "gate_runs": args.gate_runs,
         }
     }
     try:
         if args.only in (None, "imports"):
             report["import_cost"] = import_cost(args.repeat, tmp)
-        if args.only in (None, "triggers"):
+        if args.only in (None, "triggers", "gate"):
             stack = resolve_amazon_stack(sys.executable, args.aiobotocore_path, log=log)
             report["meta"]["amazon_stack"] = stack.source
+        if args.only in (None, "triggers"):
             report["trigger_cost"] = trigger_cost(args, tmp, stack, args.log_level)
+        if args.only in (None, "gate"):
+            report["gate_cost"] = gate_cost(args, tmp, stack, args.log_level)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["checks"] = checks(report)

@@ -9,7 +9,9 @@ the number of SDK clients built. The emulator runs in the parent process, so its
 counted here; the parent reads its request log for requests per poll.
 
 Sides: ``ours`` = ``WorkflowRunTrigger`` on ``GlueWorkflowRunHook`` (GetWorkflowRun);
-``amazon`` = ``GlueJobCompleteTrigger`` (GetJobRun through an aiobotocore waiter).
+``amazon`` = ``GlueJobCompleteTrigger`` (GetJobRun through an aiobotocore waiter); ``gate`` = ONE
+``WorkflowRunsTrigger`` holding every run (policy ``all``; GetWorkflowRuns shared by the runs of
+one workflow). The first two make one trigger per run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +40,19 @@ class Side:
         self.spec = spec
         self.clients_built = 0
 
-    def trigger(self, run_id: str) -> Any:
+    def trigger(self, name: str, run_id: str) -> Any:
         raise NotImplementedError
+
+    def triggers(self, name: str, run_ids: Sequence[str]) -> list[Any]:
+        """The triggers that wait on these runs of ``name``: one per run unless the side batches them."""
+        return [self.trigger(name, run_id) for run_id in run_ids]
 
     def succeeded(self, payload: Mapping[str, Any]) -> bool:
         raise NotImplementedError
+
+    def runs_succeeded(self, payload: Mapping[str, Any]) -> int:
+        """How many runs an event reports as succeeded."""
+        return int(self.succeeded(payload))
 
     def reset_caches(self) -> None:
         """Forget what the warm-up built that the side would otherwise reuse."""
@@ -67,11 +78,11 @@ class Ours(Side):
 
         GlueWorkflowRunHook.build_client = counting_build_client  # type: ignore[method-assign]
 
-    def trigger(self, run_id: str) -> Any:
+    def trigger(self, name: str, run_id: str) -> Any:
         return self._trigger_class(
             hook_class="airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
             hook_kwargs={"aws_conn_id": CONN_ID},
-            ref={"workflow_name": self.spec["name"], "run_id": run_id},
+            ref={"workflow_name": name, "run_id": run_id},
             poll_interval=self.spec["interval"],
             deadline=time.time() + self.spec["timeout"],
         )
@@ -84,6 +95,40 @@ class Ours(Side):
 
     def details(self) -> dict[str, Any]:
         return {"shared_client_cache_entries": len(self._hook_base._SHARED)}
+
+
+class Gate(Ours):
+    """Ours, as a gate: ONE ``WorkflowRunsTrigger`` holding a ``RunTarget`` per run, policy ``all``."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        super().__init__(spec)
+        from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
+
+        self._gate_class = WorkflowRunsTrigger
+
+    def triggers(self, name: str, run_ids: Sequence[str]) -> list[Any]:
+        targets = [
+            {
+                "service": "glue",
+                "hook_class": "airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
+                "hook_kwargs": {"aws_conn_id": CONN_ID},
+                "ref": {"workflow_name": name, "run_id": run_id},
+            }
+            for run_id in run_ids
+        ]
+        gate = self._gate_class(
+            targets=targets,
+            policy="all",
+            poll_interval=self.spec["interval"],
+            deadline=time.time() + self.spec["timeout"],
+            first_poll_at=datetime.now(timezone.utc).isoformat(),
+        )
+        return [gate]
+
+    def runs_succeeded(self, payload: Mapping[str, Any]) -> int:
+        if payload.get("status") != "done":
+            return 0
+        return sum((t.get("run") or {}).get("state") == "succeeded" for t in payload.get("targets") or [])
 
 
 class Amazon(Side):
@@ -101,9 +146,9 @@ class Amazon(Side):
 
         AwsGenericHook._get_async_conn = counting_get_async_conn  # type: ignore[method-assign]
 
-    def trigger(self, run_id: str) -> Any:
+    def trigger(self, name: str, run_id: str) -> Any:
         return self._trigger_class(
-            job_name=self.spec["name"],
+            job_name=name,
             run_id=run_id,
             verbose=False,
             aws_conn_id=CONN_ID,
@@ -122,9 +167,12 @@ async def _first_event(trigger: Any) -> Mapping[str, Any] | None:
     return None
 
 
-async def run_waits(side: Side, run_ids: Sequence[str], timeout: float) -> dict[str, Any]:
-    """Start one wait per run id at once; bounded by ``timeout`` (stragglers are cancelled)."""
-    tasks = [asyncio.create_task(_first_event(side.trigger(run_id))) for run_id in run_ids]
+async def run_waits(side: Side, name: str, run_ids: Sequence[str], timeout: float) -> dict[str, Any]:
+    """Start the side's triggers for these runs at once; bounded by ``timeout`` (stragglers are cancelled).
+
+    ``outcomes["succeeded"]`` counts runs (a gate's event reports many); other outcomes count triggers.
+    """
+    tasks = [asyncio.create_task(_first_event(trigger)) for trigger in side.triggers(name, run_ids)]
     _, pending = await asyncio.wait(tasks, timeout=timeout)
     for task in pending:
         task.cancel()
@@ -141,11 +189,12 @@ async def run_waits(side: Side, run_ids: Sequence[str], timeout: float) -> dict[
                 errors.append(repr(task.exception()))
         else:
             payload = task.result()
-            if payload is not None and side.succeeded(payload):
-                outcomes["succeeded"] += 1
+            succeeded = side.runs_succeeded(payload) if payload is not None else 0
+            if succeeded:
+                outcomes["succeeded"] += succeeded
             else:
                 outcomes[f"event {json.dumps(payload, default=str)[:200]}"] += 1
-    return {"outcomes": dict(outcomes), "errors": errors}
+    return {"outcomes": dict(outcomes), "errors": errors, "triggers": len(tasks)}
 
 
 def live_sdk_clients() -> int:
@@ -156,14 +205,15 @@ def live_sdk_clients() -> int:
 
 
 async def measure(side: Side, spec: Mapping[str, Any]) -> dict[str, Any]:
-    warmup = await run_waits(side, spec["warmup"], spec["timeout"])
+    # A gate's warm-up runs are in another workflow, so its measured GetWorkflowRuns list only measured runs.
+    warmup = await run_waits(side, spec.get("warmup_name", spec["name"]), spec["warmup"], spec["timeout"])
     side.reset_caches()
     built_in_warmup, side.clients_built = side.clients_built, 0
     gc.collect()
     rss0, uss0 = rss_bytes(), uss_bytes()
     with PeakRss() as peak:
         epoch0, wall0, cpu0 = time.time(), time.perf_counter(), time.process_time()
-        result = await run_waits(side, spec["runs"], spec["timeout"])
+        result = await run_waits(side, spec["name"], spec["runs"], spec["timeout"])
         wall1, cpu1, epoch1 = time.perf_counter(), time.process_time(), time.time()
     gc.collect()
     rss1, uss1 = rss_bytes(), uss_bytes()
@@ -193,7 +243,7 @@ def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
     raise_fd_limit()
     started = time.perf_counter()
-    side: Side = {"ours": Ours, "amazon": Amazon}[spec["side"]](spec)
+    side: Side = {"ours": Ours, "amazon": Amazon, "gate": Gate}[spec["side"]](spec)
     import_s = time.perf_counter() - started
     import botocore
 

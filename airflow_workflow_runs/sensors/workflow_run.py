@@ -111,27 +111,33 @@ class WorkflowRunSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         try:
-            if self.names_run:
-                ref = self._validated_ref()
-                WorkflowRunLink.persist(context, self.hook.client.console_url(ref))
-            else:
-                workflow, window = self._validated_workflow(context)
-                self._first_poll_at = self._first_poll_time(context)
-            if not self.deferrable:
-                return super().execute(context)
-            if self.names_run:
-                run = self._poll(ref)
-            else:
-                run = self._find(context, workflow, window)
-                if run is None:
-                    return self._defer_finding(workflow, window, time.time() + self.timeout, self._full_timeout)
-            if run is not None and run.is_terminal:
-                return finish(run, WatchedRunFailed)
+            return self._execute(context)
         except AirflowFailException as error:
             if self.soft_fail or getattr(self, "never_fail", False):
                 raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
             raise
-        self._defer_following(self._pinned_ref or ref, time.time() + self.timeout, self._full_timeout)
+
+    def _execute(self, context: Context) -> Any:
+        if self.names_run:
+            ref = self._validated_ref()
+            WorkflowRunLink.persist(context, self.hook.client.console_url(ref))
+        else:
+            workflow, window = self._validated_workflow(context)
+            self._first_poll_at = self._first_poll_time(context)
+        if not self.deferrable:
+            return super().execute(context)
+        # Deferrable: one poll here first, so a run that has already ended needs no triggerer.
+        deadline = time.time() + self.timeout
+        if self.names_run:
+            run = self._poll(ref)
+        else:
+            run = self._find(context, workflow, window)
+            if run is None:
+                return self._defer_finding(workflow, window, deadline, self._full_timeout)
+            ref = dict(run.ref)
+        if run is not None and run.is_terminal:
+            return finish(run, WatchedRunFailed)
+        return self._defer_following(ref, deadline, self._full_timeout)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         if self.names_run:

@@ -208,6 +208,14 @@ def test_a_run_older_than_the_shared_page_is_read_on_its_own(emu):
     assert single["body"]["RunId"] == hourly[0]
 
 
+def test_many_runs_read_on_their_own_keep_the_order_asked(emu):
+    glue = glue_client_with_page(emu, 2)
+    hourly = [add_run(emu, "etl", START + i * HOUR) for i in range(12)]
+    asked = [hourly[i] for i in (3, 0, 11, 5, 1, 7, 2, 10, 4, 6)]  # 8 older than the page: read concurrently
+    assert ids(glue.get_runs([ref("etl", run_id) for run_id in asked])) == asked
+    assert len(emu.requests(service="glue", operation="GetWorkflowRun")) == 8
+
+
 def glue_client_with_page(emu, batch_page_size: int) -> GlueRunClient:
     return GlueRunClient(glue_client(emu)._client, batch_page_size=batch_page_size)
 

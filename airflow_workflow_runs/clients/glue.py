@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -60,6 +61,8 @@ WINDOW_MAX_PAGES = 100
 #: that many runs since; those few are read one by one. A page of 100 runs without graphs stays
 #: small enough to fetch every poll, where 1000 would mean about ten times the bytes per poll.
 BATCH_PAGE_SIZE = 100
+#: Concurrent GetWorkflowRun calls of one batch read (botocore's default pool holds 10 connections).
+MAX_PARALLEL_READS = 8
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,7 @@ class GlueRunClient(RunClient):
                 answers[index] = error
                 continue
             groups[valid["workflow_name"]].append((index, valid))
+        singles: list[tuple[int, dict[str, str]]] = []
         for workflow_name, members in groups.items():
             listed: dict[str, WorkflowRun] = {}
             if len(members) > 1:
@@ -139,7 +143,20 @@ class GlueRunClient(RunClient):
                     continue
             for index, ref in members:
                 run = listed.get(ref["run_id"])
-                answers[index] = run if run is not None else self._get_run_or_error(ref)
+                if run is None:
+                    singles.append((index, ref))
+                else:
+                    answers[index] = run
+        # Runs read one by one (older than the shared page, or alone in their workflow) are read
+        # concurrently: boto3 clients are thread-safe, and a poll should not take N round trips.
+        if len(singles) > 1:
+            with ThreadPoolExecutor(max_workers=min(len(singles), MAX_PARALLEL_READS)) as pool:
+                read = pool.map(self._get_run_or_error, [ref for _, ref in singles])
+                for (index, _), answer in zip(singles, read, strict=True):
+                    answers[index] = answer
+        else:
+            for index, ref in singles:
+                answers[index] = self._get_run_or_error(ref)
         return [answer for answer in answers if answer is not None]
 
     async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:

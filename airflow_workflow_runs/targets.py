@@ -114,13 +114,9 @@ class RunTarget:
             return f"{self.describe()}: no run yet"
         return f"{self.describe()} is {self.last_status or 'not read yet'}"
 
-    def pin(self, run: WorkflowRun) -> RunTarget:
-        return replace(self, ref=dict(run.ref), last_status=run.raw_status)
-
     def observe(self, run: WorkflowRun) -> RunTarget:
-        if run.is_terminal:
-            return replace(self, ref=dict(run.ref), run=run, last_status=run.raw_status)
-        return replace(self, last_status=run.raw_status)
+        """This target's run as just read (or chosen): pinned, and kept once terminal."""
+        return replace(self, ref=dict(run.ref), run=run if run.is_terminal else None, last_status=run.raw_status)
 
     def fail(self, error: Exception) -> RunTarget:
         return replace(self, error={"error_type": type(error).__name__, "message": str(error)})

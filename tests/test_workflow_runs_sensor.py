@@ -152,8 +152,10 @@ def test_a_run_chosen_by_the_trigger_is_pinned_in_the_kwargs_of_the_next_deferra
     event = first_event(deferred.value.trigger)
     assert event["status"] == "pinned"
 
+    # The task resumes in a new process: a new operator object, nothing kept in memory.
+    resumed = WorkflowRunsSensor(task_id="gate", runs=task.runs, poke_interval=0.01, deferrable=True)
     with pytest.raises(TaskDeferred) as again:
-        task.execute_complete({"ti": ti}, event)
+        resumed.execute_complete({"ti": ti}, event)
     path, kwargs = again.value.trigger.serialize()
     assert [target["ref"] for target in kwargs["targets"]] == [
         {"workflow_name": "etl", "run_id": fixed},

@@ -123,7 +123,7 @@ class WorkflowRunSensor(BaseSensorOperator):
             WorkflowRunLink.persist(context, self.hook.client.console_url(ref))
         else:
             workflow, window = self._validated_workflow(context)
-            self._first_poll_at = self._first_poll_time(context)
+            self._first_poll_at = first_poll_time(self, context)
         if not self.deferrable:
             return super().execute(context)
         # Deferrable: one poll here first, so a run that has already ended needs no triggerer.
@@ -228,11 +228,8 @@ class WorkflowRunSensor(BaseSensorOperator):
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
 
-    def _first_poll_time(self, context: Context) -> datetime:
-        return first_poll_time(self, context)
-
     def _find(self, context: Context, workflow: Mapping[str, str], window: TimeWindow) -> WorkflowRun | None:
-        first_poll_at = self._first_poll_at or self._first_poll_time(context)
+        first_poll_at = self._first_poll_at or first_poll_time(self, context)
         try:
             run = self.hook.poll_find_run(workflow, window, first_poll_at)
         except WorkflowRunError as error:

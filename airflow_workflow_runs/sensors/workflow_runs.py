@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -142,7 +142,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         try:
             self._targets = self._resolve(context)
-            self._first_poll_at = self._first_poll_time(context)
+            self._first_poll_at = first_poll_time(self, context)
             if not self.deferrable:
                 return super().execute(context)
             targets = self._poll(context, self._targets)
@@ -173,6 +173,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout}s: {states}")
         if status == "pinned":
             self._push_pins(context, targets)
+            self._first_poll_at = datetime.fromisoformat(event["first_poll_at"])
             deadline = event.get("deadline")
             remaining = None if deadline is None else timedelta(seconds=max(deadline - time.time(), 0.0))
             return self._defer(targets, deadline, remaining)
@@ -184,15 +185,14 @@ class WorkflowRunsSensor(BaseSensorOperator):
     # -- helpers ----------------------------------------------------------------------------------
 
     def _defer(self, targets: Sequence[RunTarget], deadline: float | None, timeout: timedelta | None) -> None:
-        assert self._first_poll_at is not None or targets
-        first_poll_at = self._first_poll_at or datetime.now(timezone.utc)
+        assert self._first_poll_at is not None
         self.defer(
             trigger=WorkflowRunsTrigger(
                 targets=[target.to_dict() for target in targets],
                 policy=self.policy,
                 poll_interval=self.poke_interval,
                 deadline=deadline,
-                first_poll_at=first_poll_at.isoformat(),
+                first_poll_at=self._first_poll_at.isoformat(),
             ),
             method_name="execute_complete",
             timeout=timeout,
@@ -232,12 +232,9 @@ class WorkflowRunsSensor(BaseSensorOperator):
                 return TimeWindow.parse(source.get("started_after"), source.get("started_before"))
         return data_interval_window(context)
 
-    def _first_poll_time(self, context: Context) -> datetime:
-        return first_poll_time(self, context)
-
     def _poll(self, context: Context, targets: list[RunTarget]) -> list[RunTarget]:
         if self._first_poll_at is None:
-            self._first_poll_at = self._first_poll_time(context)
+            self._first_poll_at = first_poll_time(self, context)
         updated = asyncio.run(poll_targets(targets, self._first_poll_at, ThreadReader(), self._hooks)).targets
         if [t.ref for t in updated] != [t.ref for t in targets]:
             self._push_pins(context, updated)

@@ -129,7 +129,7 @@ async def poll_targets(
         if run is None:
             return
         log.info("Following %s (chosen for %s)", run.describe(), target.describe())
-        updated[index] = target.pin(run).observe(run)
+        updated[index] = target.observe(run)
 
     await asyncio.gather(*(poll_group(key, indexes) for key, indexes in groups.items()))
     return poll

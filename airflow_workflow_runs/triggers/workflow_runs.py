@@ -27,7 +27,7 @@ from airflow_workflow_runs.triggers.workflow_run import backoff_delay
 class WorkflowRunsTrigger(BaseTrigger):
     """Poll every target concurrently until the policy decides, a run is pinned, or the deadline passes.
 
-    Events: ``{"status": "done" | "pinned" | "timeout", "targets": [...], "deadline": ...}``.
+    Events: ``{"status": "done" | "pinned" | "timeout", "targets": [...], "deadline", "first_poll_at"}``.
 
     :param targets: ``RunTarget.to_dict()`` of each run, in the task's order.
     :param policy: ``all`` or ``any`` (see :mod:`airflow_workflow_runs.gate`).
@@ -95,7 +95,12 @@ class WorkflowRunsTrigger(BaseTrigger):
         await asyncio.sleep(seconds)
 
     def _event(self, status: str, targets: Sequence[RunTarget]) -> TriggerEvent:
-        """The event; ``deadline`` lets the task defer again with the time that is left."""
+        """The event; ``deadline`` and ``first_poll_at`` let the task defer again on the same terms."""
         return TriggerEvent(
-            {"status": status, "targets": [target.to_dict() for target in targets], "deadline": self.deadline}
+            {
+                "status": status,
+                "targets": [target.to_dict() for target in targets],
+                "deadline": self.deadline,
+                "first_poll_at": self.first_poll_at,
+            }
         )

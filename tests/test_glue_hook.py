@@ -29,3 +29,19 @@ def test_serialize_rebuilds_the_same_hook_without_secrets(glue_conn):
     hook = GlueWorkflowRunHook(aws_conn_id=glue_conn, region_name="eu-west-1")
     assert hook.serialize() == {"aws_conn_id": glue_conn, "region_name": "eu-west-1"}
     assert GlueWorkflowRunHook(**hook.serialize()).serialize() == hook.serialize()
+
+
+def test_clients_on_different_connections_share_the_service_models(emu, glue_conn, monkeypatch):
+    """Each Glue model costs ~16 MiB per botocore session; clients share one loader instead."""
+    from airflow_workflow_runs.clients.codecatalyst import build_boto_client
+    from tests.helpers import aws_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_OTHER", aws_connection(emu, region_name="us-east-2"))
+    first = GlueWorkflowRunHook(glue_conn).client._client
+    second = GlueWorkflowRunHook("aws_other").client._client
+    assert first.meta.region_name != second.meta.region_name
+    assert first._loader is second._loader
+    paths = list(first._loader.search_paths)
+    codecatalyst = build_boto_client("token", endpoint_url=emu.https_url)
+    assert codecatalyst._loader is first._loader
+    assert first._loader.search_paths == paths  # building clients does not grow the shared loader

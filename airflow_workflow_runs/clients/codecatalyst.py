@@ -29,6 +29,7 @@ from botocore.config import Config
 from botocore.tokens import FrozenAuthToken
 
 from airflow_workflow_runs.clients import aws_errors
+from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import RunState, TimeWindow, TransientServiceError, WorkflowRun, describe_ref
@@ -96,7 +97,9 @@ def build_boto_client(
     session = botocore.session.get_session()
     if token:
         session.get_component("token_provider").insert_before("env", _StaticTokenProvider(token))
-    return boto3.Session(botocore_session=session).client(
+    boto3_session = boto3.Session(botocore_session=session)
+    share_service_models(session)
+    return boto3_session.client(
         "codecatalyst",
         region_name=region_name or DEFAULT_REGION,
         endpoint_url=endpoint_url,

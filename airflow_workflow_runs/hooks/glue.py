@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
@@ -41,6 +42,7 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
         session = SessionFactory(
             conn=wrapper, region_name=wrapper.region_name, config=wrapper.botocore_config
         ).create_session()
+        share_service_models(session._session)
         boto_client = session.client(
             "glue",
             region_name=wrapper.region_name,

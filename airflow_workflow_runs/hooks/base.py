@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeGuard, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
@@ -118,7 +118,8 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
 
     def find_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
         """The run a wait on the newest run of ``workflow`` in ``window`` follows (``choose_run``), if any yet."""
-        return _complete(self.client, choose_run(self.client.list_runs_in_window(workflow, window), first_poll_at))
+        chosen = choose_run(self.client.list_runs_in_window(workflow, window), first_poll_at)
+        return self.client.get_run(chosen.ref) if _needs_reread(chosen, self.client) else chosen
 
     def poll_find_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
         """One poll choosing a run: ``None`` when there is none yet or the service asked to wait."""
@@ -190,9 +191,7 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
     async def afind_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
         client = await self.aget_client()
         chosen = choose_run(await client.alist_runs_in_window(workflow, window), first_poll_at)
-        if chosen is not None and chosen.is_terminal and not client.listed_runs_complete:
-            return await client.aget_run(chosen.ref)
-        return chosen
+        return await client.aget_run(chosen.ref) if _needs_reread(chosen, client) else chosen
 
     # -- serialization for triggers ------------------------------------------------------------
 
@@ -201,11 +200,9 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         return {self.conn_name_attr: self.conn_id, **self.client_options}
 
 
-def _complete(client: RunClient, run: WorkflowRun | None) -> WorkflowRun | None:
-    """Re-read a terminal run chosen from a list whose items lack what ``get_run`` returns."""
-    if run is not None and run.is_terminal and not client.listed_runs_complete:
-        return client.get_run(run.ref)
-    return run
+def _needs_reread(run: WorkflowRun | None, client: RunClient) -> TypeGuard[WorkflowRun]:
+    """A terminal run chosen from a list whose items lack what ``get_run`` returns (outputs, errors)."""
+    return run is not None and run.is_terminal and not client.listed_runs_complete
 
 
 def connection_fingerprint(conn: Connection | None) -> str:

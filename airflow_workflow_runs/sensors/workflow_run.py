@@ -19,7 +19,8 @@ one to appear, chooses it with :func:`~airflow_workflow_runs.model.choose_run`, 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -110,12 +111,8 @@ class WorkflowRunSensor(BaseSensorOperator):
         return load_hook_class(self.hook_class_path)(**self.hook_kwargs())
 
     def execute(self, context: Context) -> Any:
-        try:
+        with soft_fail_skips(self):
             return self._execute(context)
-        except AirflowFailException as error:
-            if self.soft_fail or getattr(self, "never_fail", False):
-                raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
-            raise
 
     def _execute(self, context: Context) -> Any:
         if self.names_run:
@@ -254,6 +251,20 @@ class WorkflowRunSensor(BaseSensorOperator):
             return self.hook.poll_run(ref)
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
+
+
+@contextmanager
+def soft_fail_skips(sensor: BaseSensorOperator) -> Iterator[None]:
+    """A failure raised before the wait (bad ids, a run already failed) skips under ``soft_fail``.
+
+    Airflow applies ``soft_fail`` itself only inside the poke loop and on resuming from a trigger.
+    """
+    try:
+        yield
+    except AirflowFailException as error:
+        if sensor.soft_fail or getattr(sensor, "never_fail", False):
+            raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
+        raise
 
 
 def first_poll_time(sensor: BaseSensorOperator, context: Context) -> datetime:

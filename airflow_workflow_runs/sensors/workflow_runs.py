@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, conf
 from airflow.sdk.bases.sensor import PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
+from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
 from airflow_workflow_runs.gate import Policy, Verdict, judge
 from airflow_workflow_runs.get_provider_info import SERVICES
 from airflow_workflow_runs.model import RunState, TimeWindow, WorkflowRunError
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.registry import load_hook_class
-from airflow_workflow_runs.sensors.workflow_run import data_interval_window, first_poll_time
+from airflow_workflow_runs.sensors.workflow_run import data_interval_window, first_poll_time, soft_fail_skips
 from airflow_workflow_runs.targets import RunTarget, ServiceArguments
 from airflow_workflow_runs.triggers.polling import ThreadReader, group_key, poll_targets
 from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
@@ -140,7 +140,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
     # -- the wait ---------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        try:
+        with soft_fail_skips(self):
             self._targets = self._resolve(context)
             self._first_poll_at = first_poll_time(self, context)
             if not self.deferrable:
@@ -149,10 +149,6 @@ class WorkflowRunsSensor(BaseSensorOperator):
             verdict = judge(Policy(self.policy), targets)
             if verdict.done:
                 return self._finish(targets, verdict)
-        except AirflowFailException as error:
-            if self.soft_fail or getattr(self, "never_fail", False):
-                raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
-            raise
         deadline = time.time() + self.timeout
         self._defer(targets, deadline, timedelta(seconds=self.timeout))
 

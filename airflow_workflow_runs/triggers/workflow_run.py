@@ -128,10 +128,7 @@ class WorkflowRunTrigger(BaseTrigger):
         return backoff_delay(self.poll_interval, failures, retry_after)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at the deadline so a timeout is reported on time."""
-        if self.deadline is not None:
-            seconds = min(seconds, max(self.deadline - time.time(), 0.0))
-        await asyncio.sleep(seconds)
+        await sleep_within(seconds, self.deadline)
 
     async def on_kill(self) -> None:
         """A user killed the deferred task: cancel the remote run if this wait started it."""
@@ -144,6 +141,13 @@ class WorkflowRunTrigger(BaseTrigger):
             self.log.info("Asked the service to cancel %s", what)
         except WorkflowRunError as error:
             self.log.warning("Could not cancel %s: %s", what, error)
+
+
+async def sleep_within(seconds: float, deadline: float | None) -> None:
+    """Sleep, but wake at the deadline (epoch seconds) so a timeout is reported on time."""
+    if deadline is not None:
+        seconds = min(seconds, max(deadline - time.time(), 0.0))
+    await asyncio.sleep(seconds)
 
 
 def backoff_delay(poll_interval: float, failures: int, retry_after: float | None) -> float:

@@ -9,7 +9,6 @@ with them: the choice is then in the kwargs, so a triggerer restart follows the 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
@@ -21,7 +20,7 @@ from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
-from airflow_workflow_runs.triggers.workflow_run import backoff_delay
+from airflow_workflow_runs.triggers.workflow_run import backoff_delay, sleep_within
 
 
 class WorkflowRunsTrigger(BaseTrigger):
@@ -86,13 +85,7 @@ class WorkflowRunsTrigger(BaseTrigger):
             # Throttled or failing services: back off (all runs are polled together), as asked.
             failures = failures + 1 if poll.transient_errors else 0
             delay = backoff_delay(self.poll_interval, failures, poll.retry_after) if failures else self.poll_interval
-            await self._sleep(delay)
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at the deadline so a timeout is reported on time."""
-        if self.deadline is not None:
-            seconds = min(seconds, max(self.deadline - time.time(), 0.0))
-        await asyncio.sleep(seconds)
+            await sleep_within(delay, self.deadline)
 
     def _event(self, status: str, targets: Sequence[RunTarget]) -> TriggerEvent:
         """The event; ``deadline`` and ``first_poll_at`` let the task defer again on the same terms."""

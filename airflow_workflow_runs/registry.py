@@ -9,6 +9,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from airflow_workflow_runs.clients.io import run_blocking
+
 if TYPE_CHECKING:
     from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
@@ -24,3 +26,9 @@ def load_hook_class(path: str) -> type[WorkflowRunHook]:
     if not isinstance(cls, type) or not issubclass(cls, WorkflowRunHook):
         raise TypeError(f"{path!r} is not a WorkflowRunHook subclass")
     return cls
+
+
+async def aload_hook_class(path: str) -> type[WorkflowRunHook]:
+    """:func:`load_hook_class` in the I/O pool: a hook module imports its cloud SDK (seconds for
+    some), which must not stall a triggerer's event loop. Cheap once the module is imported."""
+    return await run_blocking(load_hook_class, path)

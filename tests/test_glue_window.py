@@ -208,12 +208,24 @@ def test_a_run_older_than_the_shared_page_is_read_on_its_own(emu):
     assert single["body"]["RunId"] == hourly[0]
 
 
-def test_many_runs_read_on_their_own_keep_the_order_asked(emu):
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_many_runs_read_on_their_own_keep_the_order_asked(emu, mode):
     glue = glue_client_with_page(emu, 2)
-    hourly = [add_run(emu, "etl", START + i * HOUR) for i in range(12)]
-    asked = [hourly[i] for i in (3, 0, 11, 5, 1, 7, 2, 10, 4, 6)]  # 8 older than the page: read concurrently
-    assert ids(glue.get_runs([ref("etl", run_id) for run_id in asked])) == asked
-    assert len(emu.requests(service="glue", operation="GetWorkflowRun")) == 8
+    hourly = [add_run(emu, "etl", START + i * HOUR) for i in range(30)]
+    asked = [hourly[i] for i in (3, 0, 29, 5, 1, 27, 2, 28, 4, 6)]  # 7 older than the 10 newest: read alone
+    refs = [ref("etl", run_id) for run_id in asked]
+    answers = glue.get_runs(refs) if mode == "sync" else asyncio.run(glue.aget_runs(refs))
+    assert ids(answers) == asked
+    assert len(emu.requests(service="glue", operation="GetWorkflowRun")) == 7
+
+
+def test_the_shared_page_holds_at_least_as_many_runs_as_were_asked(emu):
+    glue = glue_client_with_page(emu, 2)
+    hourly = [add_run(emu, "etl", START + i * HOUR) for i in range(5)]
+    assert ids(glue.get_runs([ref("etl", run_id) for run_id in hourly])) == hourly
+    (listing,) = emu.requests(service="glue", operation="GetWorkflowRuns")
+    assert listing["body"]["MaxResults"] == 5
+    assert emu.requests(service="glue", operation="GetWorkflowRun") == []
 
 
 def glue_client_with_page(emu, batch_page_size: int) -> GlueRunClient:

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.model import (
     OperationNotSupported,
     RunState,
@@ -47,8 +48,21 @@ class RunClient(ABC):
         """Fetch the run with one request."""
 
     async def aget_run(self, ref: RunRef) -> WorkflowRun:
-        """Async fetch; SDKs without an async client run the blocking call in a worker thread."""
-        return await asyncio.to_thread(self.get_run, ref)
+        """Async fetch; SDKs without a usable async client run the blocking call in the I/O pool."""
+        return await run_blocking(self.get_run, ref)
+
+    def batch_key(self, ref: RunRef) -> tuple[str, ...]:
+        """Runs with equal keys are read together by one :meth:`aget_runs` (shared by every wait
+        in the process that polls one of them); by default only waits on the very same run share.
+
+        A service whose batch read serves several runs with one request (Glue's GetWorkflowRuns
+        for runs of one workflow) returns what those runs have in common.
+        """
+        return tuple(f"{name}={ref.get(name)}" for name in self.ref_fields)
+
+    def prepare_async(self) -> None:  # noqa: B027 - optional hook, empty on purpose
+        """Do, in a worker thread, whatever the async methods would otherwise do on the event
+        loop the first time (import SDK modules, build credentials): called once per client."""
 
     def get_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
         """Read many runs, answers in the order asked; services with a batch endpoint override it.
@@ -86,7 +100,7 @@ class RunClient(ABC):
         raise OperationNotSupported(f"{self.service} cannot find runs by workflow and time window")
 
     async def alist_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
-        return await asyncio.to_thread(self.list_runs_in_window, workflow, window)
+        return await run_blocking(self.list_runs_in_window, workflow, window)
 
     def cancel_run(self, ref: RunRef) -> None:
         """Ask the service to stop the run; services without such an API raise."""
@@ -95,7 +109,7 @@ class RunClient(ABC):
         )
 
     async def acancel_run(self, ref: RunRef) -> None:
-        await asyncio.to_thread(self.cancel_run, ref)
+        await run_blocking(self.cancel_run, ref)
 
     def console_url(self, ref: RunRef) -> str | None:
         """Where a person can look at the run, or None when it cannot be built from the ref."""

@@ -28,13 +28,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from datadog_api_client import ApiClient, Configuration
+from datadog_api_client import ApiClient, Configuration, rest
 from datadog_api_client.exceptions import ApiException, OpenApiException
 from datadog_api_client.v2.api.workflow_automation_api import WorkflowAutomationApi
 from datadog_api_client.v2.model.workflow_instance_create_meta import WorkflowInstanceCreateMeta
 from datadog_api_client.v2.model.workflow_instance_create_request import WorkflowInstanceCreateRequest
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -125,7 +126,15 @@ def build_api(
     # connection decides instead.
     config.api_key = {"apiKeyAuth": api_key, "appKeyAuth": app_key}
     config.server_variables = {"site": validate_site(site)}
-    return WorkflowAutomationApi(ApiClient(config))
+    return WorkflowAutomationApi(_PooledApiClient(config))
+
+
+class _PooledApiClient(ApiClient):
+    """An ``ApiClient`` keeping one connection per I/O thread alive: the SDK's pool holds 4, and a
+    client shared by every wait of a triggerer would open (and drop) a TLS connection per poll."""
+
+    def _build_rest_client(self) -> Any:
+        return rest.RESTClientObject(self.configuration, maxsize=io_threads())
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -22,8 +22,10 @@ DataWorks answers as HTTP 400, or a ``ThrottlingException`` carrying ``x-acs-ret
 milliseconds), 5xx and network errors become ``TransientServiceError`` and the generic
 sensor/trigger retries them with backoff.
 
-The SDK's async methods (``*_with_options_async``) are used for triggers: they open one aiohttp
-session per call, so one SDK client serves every event loop (the sync methods use requests).
+Triggers call the SDK's synchronous methods in the I/O pool (:mod:`.io`), not its async ones
+(``*_with_options_async``): those build a new aiohttp session, TLS context and CA bundle for every
+call, on the event loop (measured: ~41 ms of CPU per GetWorkflowInstance over HTTPS, against ~3 ms
+for the synchronous call, whose requests session keeps its connections alive across calls).
 
 Runs in a time window are selected by **business date** (``BizDate``), not start time: DataWorks
 lists instances per business date, and the instance scheduled on day D+1 processes (has the
@@ -52,6 +54,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -242,7 +245,7 @@ def default_credential() -> Any:
 
 
 class DataWorksRunClient(RunClient):
-    """DataWorks workflow instances through the SDK client (sync calls and native async ones).
+    """DataWorks workflow instances through the SDK client (async callers: in the I/O pool).
 
     A ref is ``{"instance_id": "1234"}``, optionally with ``"project_id"`` (the workspace): it is
     never sent (GetWorkflowInstance takes only the id) but completes the console link before the
@@ -273,15 +276,6 @@ class DataWorksRunClient(RunClient):
         response = self._call(
             lambda: self._sdk.get_workflow_instance_with_options(request, self._runtime()), self.describe(ref)
         )
-        return self._parse_response(response, ref)
-
-    async def aget_run(self, ref: RunRef) -> WorkflowRun:
-        ref = self.validate_ref(ref)
-        request = dw_models.GetWorkflowInstanceRequest(id=int(ref["instance_id"]))
-        try:
-            response = await self._sdk.get_workflow_instance_with_options_async(request, self._runtime())
-        except Exception as error:
-            raise self._translate(error, self.describe(ref)) from None
         return self._parse_response(response, ref)
 
     def _parse_response(self, response: Any, ref: RunRef) -> WorkflowRun:
@@ -529,16 +523,6 @@ class DataWorksRunClient(RunClient):
         if not self._stopped(response, ref):
             self._refused_stop(response, ref, self.get_run(ref))
 
-    async def acancel_run(self, ref: RunRef) -> None:
-        ref = self.validate_ref(ref)
-        request = dw_models.StopWorkflowInstancesRequest(ids=[int(ref["instance_id"])], comment="Stopped by Airflow")
-        try:
-            response = await self._sdk.stop_workflow_instances_with_options_async(request, self._runtime())
-        except Exception as error:
-            raise self._translate(error, f"stopping {self.describe(ref)}") from None
-        if not self._stopped(response, ref):
-            self._refused_stop(response, ref, await self.aget_run(ref))
-
     @staticmethod
     def _stopped(response: Any, ref: RunRef) -> bool:
         info = (response.body.success_info or {}) if response.body is not None else {}
@@ -560,6 +544,7 @@ class DataWorksRunClient(RunClient):
             autoretry=False,
             connect_timeout=self.settings.connect_timeout_ms,
             read_timeout=self.settings.read_timeout_ms,
+            max_idle_conns=io_threads(),  # the SDK's pool keeps 10: one connection per I/O thread
         )
 
     def _call(self, call: Callable[[], T], what: str) -> T:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from airflow_workflow_runs.clients import aws_errors
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef, map_status
+from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     RunState,
@@ -61,6 +62,8 @@ WINDOW_MAX_PAGES = 100
 #: that many runs since; those few are read one by one. A page of 100 runs without graphs stays
 #: small enough to fetch every poll, where 1000 would mean about ten times the bytes per poll.
 BATCH_PAGE_SIZE = 100
+#: GetWorkflowRuns' largest page: a batch of more refs than BATCH_PAGE_SIZE asks for as many runs.
+MAX_BATCH_PAGE_SIZE = 1000
 #: Concurrent GetWorkflowRun calls of one batch read (botocore's default pool holds 10 connections).
 MAX_PARALLEL_READS = 8
 
@@ -81,7 +84,7 @@ class GlueRunClient(RunClient):
     workflow_fields = ("workflow_name",)
 
     def __init__(self, boto_client: GlueClient | Any, batch_page_size: int = BATCH_PAGE_SIZE) -> None:
-        if not 1 <= batch_page_size <= 1000:
+        if not 1 <= batch_page_size <= MAX_BATCH_PAGE_SIZE:
             raise ValueError(f"batch_page_size must be within 1..1000, got {batch_page_size}")
         self._client = boto_client
         self._batch_page_size = batch_page_size
@@ -115,57 +118,63 @@ class GlueRunClient(RunClient):
             raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run in it")
         return self.parse_run(raw)
 
+    def batch_key(self, ref: RunRef) -> tuple[str, ...]:
+        """Runs of one workflow are read together: one GetWorkflowRuns answers them all."""
+        return (f"workflow_name={ref.get('workflow_name')}",)
+
     def get_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
         """Read many runs; refs of one workflow share one GetWorkflowRuns (its newest runs) per call.
 
-        A workflow named by one ref only is read with GetWorkflowRun. A run missing from the shared
-        page (an older one) is read with GetWorkflowRun; an error of the shared call is returned
-        for each ref of its workflow.
+        A workflow named by one ref only is read with GetWorkflowRun. The shared page holds at
+        least as many runs as the workflow has refs (up to 1000); a run missing from it (an older
+        one) is read with GetWorkflowRun; an error of the shared call is returned for each ref of
+        its workflow.
         """
-        answers: list[RunOrError | None] = [None] * len(refs)
-        groups: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
-        for index, ref in enumerate(refs):
+        batch = _BatchRead(self, refs)
+        for workflow_name, members in batch.shared:
             try:
-                valid = self.validate_ref(ref)
-            except WorkflowRunError as error:
-                answers[index] = error
-                continue
-            groups[valid["workflow_name"]].append((index, valid))
-        singles: list[tuple[int, dict[str, str]]] = []
-        for workflow_name, members in groups.items():
-            listed: dict[str, WorkflowRun] = {}
-            if len(members) > 1:
-                try:
-                    listed = self._newest_runs(workflow_name)
-                except Exception as error:
-                    for index, ref in members:
-                        answers[index] = self._translate(error, ref)
-                    continue
-            for index, ref in members:
-                run = listed.get(ref["run_id"])
-                if run is None:
-                    singles.append((index, ref))
-                else:
-                    answers[index] = run
+                listed = self._newest_runs(workflow_name, len(members))
+            except Exception as error:
+                batch.listing_failed(members, error)
+            else:
+                batch.listed(members, listed)
         # Runs read one by one (older than the shared page, or alone in their workflow) are read
         # concurrently: boto3 clients are thread-safe, and a poll should not take N round trips.
+        singles = batch.singles
         if len(singles) > 1:
             with ThreadPoolExecutor(max_workers=min(len(singles), MAX_PARALLEL_READS)) as pool:
                 read = pool.map(self._get_run_or_error, [ref for _, ref in singles])
                 for (index, _), answer in zip(singles, read, strict=True):
-                    answers[index] = answer
+                    batch.answer(index, answer)
         else:
             for index, ref in singles:
-                answers[index] = self._get_run_or_error(ref)
-        return [answer for answer in answers if answer is not None]
+                batch.answer(index, self._get_run_or_error(ref))
+        return batch.answers()
 
     async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
-        """boto3 is blocking: the batch runs in a worker thread."""
-        return await asyncio.to_thread(self.get_runs, refs)
+        """:meth:`get_runs` with every request in the I/O pool at once (boto3 is blocking)."""
+        batch = _BatchRead(self, refs)
+        listings = await asyncio.gather(
+            *(run_blocking(self._newest_runs, name, len(members)) for name, members in batch.shared),
+            return_exceptions=True,
+        )
+        for (_, members), listed in zip(batch.shared, listings, strict=True):
+            if isinstance(listed, Exception):
+                batch.listing_failed(members, listed)
+            elif isinstance(listed, BaseException):
+                raise listed
+            else:
+                batch.listed(members, listed)
+        singles = batch.singles
+        answers = await asyncio.gather(*(run_blocking(self._get_run_or_error, ref) for _, ref in singles))
+        for (index, _), answer in zip(singles, answers, strict=True):
+            batch.answer(index, answer)
+        return batch.answers()
 
-    def _newest_runs(self, workflow_name: str) -> dict[str, WorkflowRun]:
+    def _newest_runs(self, workflow_name: str, wanted: int = 1) -> dict[str, WorkflowRun]:
         """One GetWorkflowRuns page of the workflow's newest runs, by run id; raises the SDK's error."""
-        page = self._client.get_workflow_runs(Name=workflow_name, IncludeGraph=False, MaxResults=self._batch_page_size)
+        page_size = min(MAX_BATCH_PAGE_SIZE, max(self._batch_page_size, wanted))
+        page = self._client.get_workflow_runs(Name=workflow_name, IncludeGraph=False, MaxResults=page_size)
         runs = [self.parse_run(raw) for raw in page.get("Runs") or [] if isinstance(raw, dict) and "Status" in raw]
         return {run.run_id: run for run in runs if run.ref["workflow_name"] == workflow_name}
 
@@ -328,6 +337,45 @@ class GlueRunClient(RunClient):
 
     def _where(self) -> str:
         return f"region {self.region_name}, endpoint {self._client.meta.endpoint_url}"
+
+
+class _BatchRead:
+    """One batch read's bookkeeping: valid refs grouped by workflow, answers in the order asked."""
+
+    def __init__(self, client: GlueRunClient, refs: Sequence[RunRef]) -> None:
+        self._client = client
+        self._answers: list[RunOrError | None] = [None] * len(refs)
+        groups: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+        for index, ref in enumerate(refs):
+            try:
+                valid = client.validate_ref(ref)
+            except WorkflowRunError as error:
+                self._answers[index] = error
+                continue
+            groups[valid["workflow_name"]].append((index, valid))
+        #: Workflows with several refs: one GetWorkflowRuns each.
+        self.shared = [(name, members) for name, members in groups.items() if len(members) > 1]
+        #: Refs read with GetWorkflowRun: alone in their workflow, or missing from its listing.
+        self.singles = [members[0] for members in groups.values() if len(members) == 1]
+
+    def listed(self, members: list[tuple[int, dict[str, str]]], runs: Mapping[str, WorkflowRun]) -> None:
+        for index, ref in members:
+            run = runs.get(ref["run_id"])
+            if run is None:
+                self.singles.append((index, ref))
+            else:
+                self._answers[index] = run
+
+    def listing_failed(self, members: list[tuple[int, dict[str, str]]], error: Exception) -> None:
+        # No run of the workflow is read on its own: a throttled listing would only get busier.
+        for index, ref in members:
+            self._answers[index] = self._client._translate(error, ref)
+
+    def answer(self, index: int, answer: RunOrError) -> None:
+        self._answers[index] = answer
+
+    def answers(self) -> list[RunOrError]:
+        return [answer for answer in self._answers if answer is not None]
 
 
 def unsuccessful_actions(statistics: Mapping[str, Any]) -> str:

@@ -62,6 +62,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -380,7 +381,8 @@ class LogicAppsRunClient(RunClient):
         try:
             clients = await self._aio_clients()
             if "site_name" in ref:
-                model = await self._aio_web_for(clients, ref["subscription_id"]).workflow_runs.get(
+                web = await self._aio_web_for(clients, ref["subscription_id"])
+                model = await web.workflow_runs.get(
                     ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
                 )
                 raw = model.as_dict()
@@ -443,17 +445,14 @@ class LogicAppsRunClient(RunClient):
         """:meth:`_pages` through the aio clients; SDK errors are left to the caller to translate."""
         clients = await self._aio_clients()
         if "site_name" in base:
-            pages = (
-                self._aio_web_for(clients, base["subscription_id"])
-                .workflow_runs.list(
-                    base["resource_group_name"],
-                    base["site_name"],
-                    base["workflow_name"],
-                    top=page_size,
-                    filter=run_filter,
-                )
-                .by_page()
-            )
+            web = await self._aio_web_for(clients, base["subscription_id"])
+            pages = web.workflow_runs.list(
+                base["resource_group_name"],
+                base["site_name"],
+                base["workflow_name"],
+                top=page_size,
+                filter=run_filter,
+            ).by_page()
             count = 0
             async for page in pages:
                 yield [self._listed_run(base, model.as_dict()) async for model in page]
@@ -625,7 +624,8 @@ class LogicAppsRunClient(RunClient):
         try:
             clients = await self._aio_clients()
             if "site_name" in ref:
-                await self._aio_web_for(clients, ref["subscription_id"]).workflow_runs.cancel(
+                web = await self._aio_web_for(clients, ref["subscription_id"])
+                await web.workflow_runs.cancel(
                     ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
                 )
             else:
@@ -754,13 +754,8 @@ class LogicAppsRunClient(RunClient):
         from azure.core.rest import HttpRequest
 
         if clients.arm is None:
-            from azure.mgmt.core import AsyncARMPipelineClient
-
-            clients.arm = AsyncARMPipelineClient(
-                base_url=self.settings.endpoint,
-                policies=_arm_policies(clients.credential, self.settings, aio=True),
-                **self.settings.transport_kwargs(),
-            )
+            arm = await run_blocking(self._new_async_arm_client, clients.credential)
+            clients.arm = clients.arm or arm  # another wait may have built one meanwhile: keep one
         query: dict[str, str] = {}
         if "://" not in url:
             url = self.settings.endpoint + url
@@ -770,27 +765,49 @@ class LogicAppsRunClient(RunClient):
         return _arm_result(response)
 
     async def _aio_clients(self) -> _AsyncClients:
-        """This event loop's aio credential and clients, created lazily inside it.
+        """This event loop's aio credential and clients, built in the I/O pool, used in the loop.
 
-        A triggerer has one loop for its life, so one set per connection; tests that call
-        ``asyncio.run`` repeatedly get a fresh set per loop, each closed when its loop shuts down.
+        Building them imports aiohttp and azure-core's aio transport and reads the connection's
+        settings: that stays off the event loop. Nothing binds to a loop until the first request
+        opens its session. A triggerer has one loop for its life, so one set per connection; tests
+        that call ``asyncio.run`` repeatedly get a fresh set per loop, each closed when its loop
+        shuts down.
         """
         loop = asyncio.get_running_loop()
         clients = self._aio
-        if clients is None or clients.loop is not loop:
-            factory = self._async_credential_factory or (lambda: build_credential(self.settings, aio=True))
-            clients = self._aio = _AsyncClients(loop=loop, credential=factory())
-            clients.closer = _close_at_loop_shutdown(clients)
-            await clients.closer.__anext__()  # registered with the loop: closed by shutdown_asyncgens
+        if clients is not None and clients.loop is loop:
+            return clients
+        factory = self._async_credential_factory or (lambda: build_credential(self.settings, aio=True))
+        credential = await run_blocking(factory)
+        clients = self._aio
+        if clients is not None and clients.loop is loop:  # another wait built them meanwhile
+            await _AsyncClients(loop=loop, credential=credential).aclose()
+            return clients
+        clients = self._aio = _AsyncClients(loop=loop, credential=credential)
+        clients.closer = _close_at_loop_shutdown(clients)
+        await clients.closer.__anext__()  # registered with the loop: closed by shutdown_asyncgens
         return clients
 
-    def _aio_web_for(self, clients: _AsyncClients, subscription_id: str) -> Any:
+    async def _aio_web_for(self, clients: _AsyncClients, subscription_id: str) -> Any:
         client = clients.web.get(subscription_id)
         if client is None:
-            client = clients.web[subscription_id] = _web_client(
-                clients.credential, self.settings, subscription_id, aio=True
-            )
+            client = await run_blocking(_web_client, clients.credential, self.settings, subscription_id, aio=True)
+            client = clients.web.setdefault(subscription_id, client)
         return client
+
+    def _new_async_arm_client(self, credential: Any) -> Any:
+        from azure.mgmt.core import AsyncARMPipelineClient
+
+        return AsyncARMPipelineClient(
+            base_url=self.settings.endpoint,
+            policies=_arm_policies(credential, self.settings, aio=True),
+            **self.settings.transport_kwargs(),
+        )
+
+    def prepare_async(self) -> None:
+        """Import what the aio methods use inside functions (``azure.core.rest``, the exceptions)."""
+        for module in ("azure.core.rest", "azure.core.exceptions", "azure.mgmt.core.exceptions", "azure.mgmt.web.aio"):
+            importlib.import_module(module)
 
     def close(self) -> None:
         """Close the synchronous SDK clients and credential (the aio ones close with their loop)."""

@@ -20,10 +20,11 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeGuard, TypeVar
 
-from airflow.sdk import BaseHook
+from airflow.sdk import BaseHook, conf
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
+from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS, run_blocking, set_io_threads_source
 from airflow_workflow_runs.model import (
     RunNotFound,
     TimeWindow,
@@ -165,9 +166,16 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             if cached is not None and cached.fingerprint == fingerprint:
                 cached.checked_at = time.monotonic()
                 return cached.client  # type: ignore[return-value]
-            client = await asyncio.to_thread(self.build_client, conn)
+            # Off the event loop: building a client imports its SDK, reads files (CA bundles, the
+            # service model) and builds credentials.
+            client = await run_blocking(self._build_async_client, conn)
             _SHARED[key] = _CachedClient(client, fingerprint, time.monotonic())
             return client
+
+    def _build_async_client(self, conn: Connection | None) -> ClientT:
+        client = self.build_client(conn)
+        client.prepare_async()
+        return client
 
     async def _aload_connection(self) -> Connection | None:
         if self.conn_id is None:
@@ -219,6 +227,13 @@ def connection_fingerprint(conn: Connection | None) -> str:
         "extra": conn.extra,
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _io_threads_from_airflow() -> int:
+    return conf.getint("workflow_runs", "io_threads", fallback=DEFAULT_IO_THREADS)
+
+
+set_io_threads_source(_io_threads_from_airflow)
 
 
 def clear_shared_clients() -> None:

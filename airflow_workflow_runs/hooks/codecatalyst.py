@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from botocore.config import Config
 
 from airflow_workflow_runs.clients.codecatalyst import CodeCatalystRunClient, build_boto_client
+from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_str
 
@@ -45,7 +46,10 @@ class CodeCatalystWorkflowRunHook(WorkflowRunHook[CodeCatalystRunClient]):
                 region_name=self.client_options.get("region_name") or extra_str(conn, "region_name"),
                 endpoint_url=endpoint_override(conn),
                 verify=ca_bundle(conn),
-                config=Config(retries={"mode": "standard", "total_max_attempts": _max_attempts(conn)}),
+                config=Config(
+                    retries={"mode": "standard", "total_max_attempts": _max_attempts(conn)},
+                    max_pool_connections=io_threads(),  # one kept-alive connection per I/O thread
+                ),
             )
         )
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.glue import GlueRunClient
+from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
 if TYPE_CHECKING:
@@ -37,17 +38,22 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
     def build_client(self, conn: Connection | None) -> GlueRunClient:
         from airflow.providers.amazon.aws.hooks.base_aws import SessionFactory
         from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
+        from botocore.config import Config
 
         wrapper = AwsConnectionWrapper(conn=conn, region_name=self.client_options.get("region_name"))
         session = SessionFactory(
             conn=wrapper, region_name=wrapper.region_name, config=wrapper.botocore_config
         ).create_session()
         share_service_models(session._session)
+        # One kept-alive connection per I/O thread, unless the connection's config_kwargs say otherwise.
+        config = Config(max_pool_connections=io_threads())
+        if wrapper.botocore_config is not None:
+            config = config.merge(wrapper.botocore_config)
         boto_client = session.client(
             "glue",
             region_name=wrapper.region_name,
             endpoint_url=wrapper.get_service_endpoint_url("glue"),
-            config=wrapper.botocore_config,
+            config=config,
             verify=wrapper.verify,
         )
         return GlueRunClient(boto_client)

@@ -128,6 +128,7 @@ class WorkflowRunOperator(BaseOperator):
             run = self._poll(ref, grace_until=time.time() + NOT_FOUND_GRACE_SECONDS)
             if run is not None and run.is_terminal:
                 return finish(run)
+            polled_at = time.time()
             self.defer(
                 trigger=WorkflowRunTrigger(
                     hook_class=self.hook_class_path,
@@ -137,6 +138,7 @@ class WorkflowRunOperator(BaseOperator):
                     deadline=deadline,
                     cancel_on_kill=self.cancel_on_kill,
                     not_found_grace_until=time.time() + NOT_FOUND_GRACE_SECONDS,
+                    last_poll_at=polled_at,  # the trigger's first poll comes one interval later
                 ),
                 method_name="execute_complete",
                 timeout=timedelta(seconds=self.wait_timeout) if self.wait_timeout is not None else None,

@@ -123,18 +123,19 @@ class WorkflowRunSensor(BaseSensorOperator):
             self._first_poll_at = first_poll_time(self, context)
         if not self.deferrable:
             return super().execute(context)
-        # Deferrable: one poll here first, so a run that has already ended needs no triggerer.
+        # Deferrable: one poll here first, so a run that has already ended needs no triggerer; the
+        # trigger's first poll comes one interval after it.
         deadline = time.time() + self.timeout
         if self.names_run:
             run = self._poll(ref)
         else:
             run = self._find(context, workflow, window)
             if run is None:
-                return self._defer_finding(workflow, window, deadline, self._full_timeout)
+                return self._defer_finding(workflow, window, deadline, self._full_timeout, time.time())
             ref = dict(run.ref)
         if run is not None and run.is_terminal:
             return finish(run, WatchedRunFailed)
-        return self._defer_following(ref, deadline, self._full_timeout)
+        return self._defer_following(ref, deadline, time.time(), self._full_timeout)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         if self.names_run:
@@ -163,7 +164,7 @@ class WorkflowRunSensor(BaseSensorOperator):
                 raise WatchedRunFailed(str(target.error.get("message")))
             assert target.ref is not None
             self._pin_ref(context, dict(target.ref))
-            return self._defer_following(dict(target.ref), event.get("deadline"))
+            return self._defer_following(dict(target.ref), event.get("deadline"), event.get("polled_at"))
         raise WatchedRunFailed(str(event.get("message") or event))
 
     # -- helpers ------------------------------------------------------------------------------
@@ -173,7 +174,11 @@ class WorkflowRunSensor(BaseSensorOperator):
         return timedelta(seconds=self.timeout)
 
     def _defer_following(
-        self, ref: Mapping[str, str], deadline: float | None, timeout: timedelta | None = None
+        self,
+        ref: Mapping[str, str],
+        deadline: float | None,
+        last_poll_at: float | None,
+        timeout: timedelta | None = None,
     ) -> None:
         self.defer(
             trigger=WorkflowRunTrigger(
@@ -182,13 +187,14 @@ class WorkflowRunSensor(BaseSensorOperator):
                 ref=ref,
                 poll_interval=self.poke_interval,
                 deadline=deadline,
+                last_poll_at=last_poll_at,
             ),
             method_name="execute_complete",
             timeout=timeout or _remaining(deadline),
         )
 
     def _defer_finding(
-        self, workflow: Mapping[str, str], window: TimeWindow, deadline: float, timeout: timedelta
+        self, workflow: Mapping[str, str], window: TimeWindow, deadline: float, timeout: timedelta, last_poll_at: float
     ) -> None:
         target = RunTarget(
             service=self.hook.client_service,
@@ -204,6 +210,7 @@ class WorkflowRunSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
                 deadline=deadline,
                 first_poll_at=self._first_poll_at.isoformat(),
+                last_poll_at=last_poll_at,
             ),
             method_name="execute_complete",
             timeout=timeout,

@@ -150,7 +150,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
             if verdict.done:
                 return self._finish(targets, verdict)
         deadline = time.time() + self.timeout
-        self._defer(targets, deadline, timedelta(seconds=self.timeout))
+        self._defer(targets, deadline, timedelta(seconds=self.timeout), last_poll_at=time.time())
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         if self._targets is None:
@@ -172,7 +172,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
             self._first_poll_at = datetime.fromisoformat(event["first_poll_at"])
             deadline = event.get("deadline")
             remaining = None if deadline is None else timedelta(seconds=max(deadline - time.time(), 0.0))
-            return self._defer(targets, deadline, remaining)
+            return self._defer(targets, deadline, remaining, last_poll_at=event.get("polled_at"))
         if status == "done":
             self._push_pins(context, targets)
             return self._finish(targets, judge(Policy(self.policy), targets))
@@ -180,7 +180,14 @@ class WorkflowRunsSensor(BaseSensorOperator):
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _defer(self, targets: Sequence[RunTarget], deadline: float | None, timeout: timedelta | None) -> None:
+    def _defer(
+        self,
+        targets: Sequence[RunTarget],
+        deadline: float | None,
+        timeout: timedelta | None,
+        last_poll_at: float | None,
+    ) -> None:
+        """Defer on the targets; the trigger's first poll comes one interval after ``last_poll_at``."""
         assert self._first_poll_at is not None
         self.defer(
             trigger=WorkflowRunsTrigger(
@@ -189,6 +196,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
                 deadline=deadline,
                 first_poll_at=self._first_poll_at.isoformat(),
+                last_poll_at=last_poll_at,
             ),
             method_name="execute_complete",
             timeout=timeout,

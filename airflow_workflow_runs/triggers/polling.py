@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
-from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.registry import aload_hook_class
 from airflow_workflow_runs.targets import RunTarget
 
 log = logging.getLogger(__name__)
@@ -50,18 +51,19 @@ class AsyncReader:
 
 
 class ThreadReader:
-    """A worker's reader: each hook's synchronous client, called in threads."""
+    """A worker's reader: each hook's synchronous client, called in the I/O pool's threads."""
 
     async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]]) -> list[WorkflowRun | WorkflowRunError]:
-        return await asyncio.to_thread(hook.get_runs, refs)
+        return await run_blocking(hook.get_runs, refs)
 
     async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
         assert target.workflow is not None and target.window is not None
-        return await asyncio.to_thread(hook.find_run, target.workflow, target.window, first_poll_at)
+        return await run_blocking(hook.find_run, target.workflow, target.window, first_poll_at)
 
 
-def build_hook(target: RunTarget) -> WorkflowRunHook:
-    return load_hook_class(target.hook_class)(**target.hook_kwargs)
+async def build_hook(target: RunTarget) -> WorkflowRunHook:
+    """The target's hook; its module (and SDK) is imported off the event loop."""
+    return (await aload_hook_class(target.hook_class))(**target.hook_kwargs)
 
 
 def group_key(target: RunTarget) -> tuple[str, str]:
@@ -99,7 +101,7 @@ async def poll_targets(
 
     async def poll_group(key: tuple[str, str], indexes: list[int]) -> None:
         try:
-            hook = hooks.get(key) or hooks.setdefault(key, build_hook(targets[indexes[0]]))
+            hook = hooks.get(key) or hooks.setdefault(key, await build_hook(targets[indexes[0]]))
             pinned = [i for i in indexes if targets[i].pinned]
             waiting = [i for i in indexes if not targets[i].pinned]
             await asyncio.gather(

@@ -2,8 +2,16 @@
 
 Its kwargs hold the hook's class path, the hook's non-secret kwargs, the run's identifiers and
 timing; they are stored in the metadata DB and rebuild the trigger after a triggerer restart.
-Transient errors are retried with backoff here and never become an outcome. One poll costs one
-request: the SDK client is shared per connection by the hook (see ``WorkflowRunHook.aget_client``).
+Transient errors are retried with backoff here and never become an outcome. The SDK client is
+shared per connection by the hook (see ``WorkflowRunHook.aget_client``), and reads are shared by
+every wait in the process that one request can answer (:mod:`.shared_reads`): waits on one run
+cost one request per poll. Nothing blocks the event loop: the hook's module (and its SDK) is
+imported, and blocking SDK calls run, in the I/O pool (:mod:`airflow_workflow_runs.clients.io`).
+
+The first poll comes one poll interval after ``last_poll_at``, the worker's last poll before it
+deferred: polling again at once would repeat that request, and a run ending in the gap would fire
+the event before the scheduler has finished recording the deferral (Airflow's stale defer-exit
+success race, apache/airflow#66374, #67287, #72716).
 """
 
 from __future__ import annotations
@@ -20,12 +28,16 @@ from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import (
     RunNotFound,
     TransientServiceError,
+    WorkflowRun,
     WorkflowRunError,
     describe_ref,
 )
-from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.registry import aload_hook_class
+from airflow_workflow_runs.triggers.shared_reads import Reading, read_run
 
 MAX_BACKOFF_SECONDS = 300.0
+#: How much of an interval early a regular poll may be read, to share a request with other waits.
+EARLY_READ_SHARE = 0.5
 
 
 class WorkflowRunTrigger(BaseTrigger):
@@ -40,6 +52,8 @@ class WorkflowRunTrigger(BaseTrigger):
         that started the run set it; sensors never do (the run is someone else's).
     :param not_found_grace_until: epoch seconds until which "not found" counts as transient
         (a run just started may not be readable at once).
+    :param last_poll_at: epoch seconds of the poll made just before deferring; the first poll
+        here comes one ``poll_interval`` after it (``None``: at once).
     """
 
     def __init__(
@@ -52,6 +66,7 @@ class WorkflowRunTrigger(BaseTrigger):
         deadline: float | None = None,
         cancel_on_kill: bool = False,
         not_found_grace_until: float | None = None,
+        last_poll_at: float | None = None,
     ) -> None:
         super().__init__()
         self.hook_class = hook_class
@@ -61,6 +76,7 @@ class WorkflowRunTrigger(BaseTrigger):
         self.deadline = deadline
         self.cancel_on_kill = cancel_on_kill
         self.not_found_grace_until = not_found_grace_until
+        self.last_poll_at = last_poll_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -73,20 +89,23 @@ class WorkflowRunTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "cancel_on_kill": self.cancel_on_kill,
                 "not_found_grace_until": self.not_found_grace_until,
+                "last_poll_at": self.last_poll_at,
             },
         )
 
-    def _hook(self) -> WorkflowRunHook:
-        return load_hook_class(self.hook_class)(**self.hook_kwargs)
+    async def _hook(self) -> WorkflowRunHook:
+        return (await aload_hook_class(self.hook_class))(**self.hook_kwargs)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = self._hook()
-        service = hook.client_service
-        what = describe_ref(service, self.ref)
+        hook = await self._hook()
+        what = describe_ref(hook.client_service, self.ref)
         failures = 0
         last_status: str | None = None
+        due = time.time() if self.last_poll_at is None else self.last_poll_at + self.poll_interval
+        earliest = due
         while True:
-            if self.deadline is not None and time.time() >= self.deadline:
+            if self.deadline is not None and max(time.time(), earliest) >= self.deadline:
+                await sleep_within(earliest - time.time(), self.deadline)
                 yield TriggerEvent(
                     {
                         "status": "timeout",
@@ -96,25 +115,26 @@ class WorkflowRunTrigger(BaseTrigger):
                     }
                 )
                 return
-            try:
-                run = await hook.aget_run(self.ref)
-            except TransientServiceError as error:
+            reading = await self._read(hook, due, earliest)
+            if reading is None:  # the deadline came first
+                continue
+            error = reading.answer if isinstance(reading.answer, WorkflowRunError) else None
+            if isinstance(error, TransientServiceError):
                 failures += 1
                 delay = self._backoff(failures, error.retry_after)
                 self.log.warning("%s (attempt %d); next try in %.1fs", error, failures, delay)
-                await self._sleep(delay)
+                due = earliest = time.time() + delay
                 continue
-            except RunNotFound as error:
-                if self.not_found_grace_until is not None and time.time() < self.not_found_grace_until:
-                    failures += 1
-                    self.log.info("%s; the run was just started, trying again", error)
-                    await self._sleep(self._backoff(failures, None))
-                    continue
+            if isinstance(error, RunNotFound) and self._in_grace():
+                failures += 1
+                self.log.info("%s; the run was just started, trying again", error)
+                due = earliest = time.time() + self._backoff(failures, None)
+                continue
+            if error is not None:
                 yield _error_event(error)
                 return
-            except WorkflowRunError as error:
-                yield _error_event(error)
-                return
+            run = reading.answer
+            assert isinstance(run, WorkflowRun)
             failures = 0
             if run.is_terminal:
                 yield TriggerEvent({"status": "terminal", "run": run.to_dict()})
@@ -122,7 +142,22 @@ class WorkflowRunTrigger(BaseTrigger):
             if run.raw_status != last_status:
                 self.log.info("%s", run.describe())
                 last_status = run.raw_status
-            await self._sleep(self.poll_interval)
+            due = reading.sent_at + self.poll_interval
+            earliest = due - self.poll_interval * EARLY_READ_SHARE
+
+    async def _read(self, hook: WorkflowRunHook, due: float, earliest: float) -> Reading | None:
+        """This poll's answer (shared with other waits it can be), or None at the deadline."""
+        client = await hook.aget_client()
+        read = read_run(client, self.ref, due=due, earliest=earliest)
+        if self.deadline is None:
+            return await read
+        try:
+            return await asyncio.wait_for(read, timeout=max(self.deadline - time.time(), 0.0))
+        except asyncio.TimeoutError:
+            return None
+
+    def _in_grace(self) -> bool:
+        return self.not_found_grace_until is not None and time.time() < self.not_found_grace_until
 
     def _backoff(self, failures: int, retry_after: float | None) -> float:
         return backoff_delay(self.poll_interval, failures, retry_after)
@@ -134,7 +169,7 @@ class WorkflowRunTrigger(BaseTrigger):
         """A user killed the deferred task: cancel the remote run if this wait started it."""
         if not self.cancel_on_kill:
             return
-        hook = self._hook()
+        hook = await self._hook()
         what = describe_ref(hook.client_service, self.ref)
         try:
             await hook.acancel_run(self.ref)

@@ -5,6 +5,9 @@ ref or workflow and window, terminal answers seen so far), the policy, the poll 
 deadline and the first poll's time. When a poll chooses a run for a target named by workflow and
 window, the trigger hands the pinned targets back to the task (``pinned`` event), which defers again
 with them: the choice is then in the kwargs, so a triggerer restart follows the same runs.
+Like :class:`~.workflow_run.WorkflowRunTrigger`, the first poll comes one interval after
+``last_poll_at`` (the poll before deferring); every event carries ``polled_at``, its own last poll,
+for the task to defer again with.
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ from airflow_workflow_runs.triggers.workflow_run import backoff_delay, sleep_wit
 class WorkflowRunsTrigger(BaseTrigger):
     """Poll every target concurrently until the policy decides, a run is pinned, or the deadline passes.
 
-    Events: ``{"status": "done" | "pinned" | "timeout", "targets": [...], "deadline", "first_poll_at"}``.
+    Events: ``{"status": "done" | "pinned" | "timeout", "targets": [...], "deadline", "first_poll_at",
+    "polled_at"}``.
 
     :param targets: ``RunTarget.to_dict()`` of each run, in the task's order.
     :param policy: ``all`` or ``any`` (see :mod:`airflow_workflow_runs.gate`).
     :param poll_interval: seconds between polls.
     :param deadline: epoch seconds after which the wait ends with a ``timeout`` event.
     :param first_poll_at: ISO time of the wait's first poll, which fixes which run a window chooses.
+    :param last_poll_at: epoch seconds of the poll made just before deferring; the first poll
+        here comes one ``poll_interval`` after it (``None``: at once).
     """
 
     def __init__(
@@ -43,6 +49,7 @@ class WorkflowRunsTrigger(BaseTrigger):
         poll_interval: float = 60.0,
         deadline: float | None = None,
         first_poll_at: str,
+        last_poll_at: float | None = None,
     ) -> None:
         super().__init__()
         self.targets = [dict(target) for target in targets]
@@ -50,6 +57,7 @@ class WorkflowRunsTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.deadline = deadline
         self.first_poll_at = first_poll_at
+        self.last_poll_at = last_poll_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -60,6 +68,7 @@ class WorkflowRunsTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
                 "first_poll_at": self.first_poll_at,
+                "last_poll_at": self.last_poll_at,
             },
         )
 
@@ -69,31 +78,37 @@ class WorkflowRunsTrigger(BaseTrigger):
         policy = Policy(self.policy)
         hooks: dict[tuple[str, str], WorkflowRunHook] = {}
         failures = 0
+        polled_at = self.last_poll_at
+        if polled_at is not None:
+            await sleep_within(polled_at + self.poll_interval - time.time(), self.deadline)
         while True:
             if self.deadline is not None and time.time() >= self.deadline:
-                yield self._event("timeout", targets)
+                yield self._event("timeout", targets, polled_at)
                 return
             pinned_before = sum(target.pinned for target in targets)
+            polled_at = time.time()
             poll = await poll_targets(targets, first_poll_at, AsyncReader(), hooks)
             targets = poll.targets
             if judge(policy, targets).done:
-                yield self._event("done", targets)
+                yield self._event("done", targets, polled_at)
                 return
             if sum(target.pinned for target in targets) > pinned_before:
-                yield self._event("pinned", targets)
+                yield self._event("pinned", targets, polled_at)
                 return
             # Throttled or failing services: back off (all runs are polled together), as asked.
             failures = failures + 1 if poll.transient_errors else 0
             delay = backoff_delay(self.poll_interval, failures, poll.retry_after) if failures else self.poll_interval
-            await sleep_within(delay, self.deadline)
+            await sleep_within(polled_at + delay - time.time(), self.deadline)
 
-    def _event(self, status: str, targets: Sequence[RunTarget]) -> TriggerEvent:
-        """The event; ``deadline`` and ``first_poll_at`` let the task defer again on the same terms."""
+    def _event(self, status: str, targets: Sequence[RunTarget], polled_at: float | None) -> TriggerEvent:
+        """The event; ``deadline``, ``first_poll_at`` and ``polled_at`` let the task defer again on
+        the same terms."""
         return TriggerEvent(
             {
                 "status": status,
                 "targets": [target.to_dict() for target in targets],
                 "deadline": self.deadline,
                 "first_poll_at": self.first_poll_at,
+                "polled_at": polled_at,
             }
         )

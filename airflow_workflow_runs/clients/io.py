@@ -1,0 +1,92 @@
+"""The thread pool that runs blocking SDK work for async callers: ours, sized for I/O, never the loop's.
+
+boto3, datadog-api-client's and DataWorks' synchronous clients block on the network. A triggerer
+runs every wait in one event loop, so their calls (and every SDK import, client and credential
+construction) go to threads. ``asyncio.to_thread`` would use the loop's default executor:
+``min(32, cores + 4)`` threads (6 on 2 cores) for the whole process, shared with Airflow's own
+``sync_to_async`` work, so 0.3 s answers would cap a triggerer at 20 polls a second. This pool has
+its own threads, created on demand up to :func:`io_threads` (``[workflow_runs] io_threads``); a
+thread waiting on the network holds no CPU, so the size bounds concurrency, not cost. Clients size
+their HTTP connection pools to the same number, so every thread has a kept-alive connection.
+
+Nothing here imports Airflow; the hook layer sets the size from Airflow's configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Threads by default: 100 polls a second at 0.3 s latency need 30; the rest is headroom for
+#: slower regions and bursts (a restarted triggerer polls every wait at once).
+DEFAULT_IO_THREADS = 128
+THREAD_NAME_PREFIX = "workflow-runs-io"
+
+_lock = threading.Lock()
+_size_source: Callable[[], int] | None = None
+_executor: ThreadPoolExecutor | None = None
+
+
+def set_io_threads_source(source: Callable[[], int] | None) -> None:
+    """Where the pool's size comes from (the hook layer reads Airflow's configuration), asked
+    when the pool is created; ``None``: :data:`DEFAULT_IO_THREADS`."""
+    global _size_source
+    _size_source = source
+
+
+def io_threads() -> int:
+    """The pool's size, and the size of the clients' connection pools."""
+    threads = DEFAULT_IO_THREADS if _size_source is None else _size_source()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"[workflow_runs] io_threads must be a whole number >= 1, got {threads!r}")
+    return threads
+
+
+def io_executor() -> ThreadPoolExecutor:
+    """The process-wide pool (threads start when work arrives, up to :func:`io_threads`)."""
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=io_threads(), thread_name_prefix=THREAD_NAME_PREFIX)
+        return _executor
+
+
+async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking call in the I/O pool; like ``asyncio.to_thread`` (context variables included,
+    so log records keep the trigger's context), but never in the loop's default executor."""
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
+    return await loop.run_in_executor(io_executor(), call)
+
+
+def in_io_thread() -> bool:
+    """Whether the caller runs in one of the pool's threads (for checks and tests)."""
+    return threading.current_thread().name.startswith(THREAD_NAME_PREFIX)
+
+
+def shutdown_io_executor() -> None:
+    """Stop the pool's threads (tests; a triggerer keeps its pool for its life)."""
+    global _executor
+    with _lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _reset_after_fork() -> None:
+    # A forked child (Celery's prefork, Airflow's supervisor) must not reuse the parent's threads.
+    global _executor, _lock
+    _executor = None
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)

@@ -3,6 +3,10 @@
 On start it writes ``{"http_url", "https_url", "ca_bundle", "pid"}`` to
 ``<state-dir>/emulator.json`` (atomically) and prints the same object as one JSON line on
 stdout, so a parent process can either read the pipe or poll for the file.
+
+``--latency [SERVICE[.OPERATION]=]DELAY[/JITTER]`` (seconds, repeatable) makes service requests
+wait as over a real network, e.g. ``--latency 0.05 --latency dataworks=0.3/0.1``; given at all,
+the flags replace the scenario's latency (the ``demo`` scenario's is 50 ms +/- 20 ms).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 from .app import Emulator
+from .latency import CLI_FORM, parse_cli_specs
 
 INFO_FILE = "emulator.json"
 
@@ -36,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         help="directory for the TLS cert/key and emulator.json (default: a new temp dir)",
     )
     parser.add_argument("--scenario", help="'demo' or a path to a scenario JSON file")
+    parser.add_argument(
+        "--latency",
+        action="append",
+        metavar="SPEC",
+        help=f"{CLI_FORM}: seconds each service request waits, e.g. 0.05 or glue.GetWorkflowRun=0.3/0.1;"
+        " repeatable, the most specific match wins; replaces the scenario's latency (demo: 0.05/0.02)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -62,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tls_port=args.tls_port,
             state_dir=args.state_dir,
             scenario=args.scenario,
+            latency=parse_cli_specs(args.latency) if args.latency else None,
         ).start()
     except (ValueError, OSError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)

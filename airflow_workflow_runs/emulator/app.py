@@ -42,7 +42,9 @@ class Emulator:
 
     ``state_dir`` holds the TLS certificate/key (reused across runs when valid); by default a
     fresh temporary directory is created and removed on :meth:`stop`. ``clock`` replaces wall
-    time for time-based timeline steps (see :class:`~.clock.ManualClock`).
+    time for time-based timeline steps (see :class:`~.clock.ManualClock`). ``latency`` makes
+    service requests wait as over a real network (see :mod:`.latency`): seconds, or an object
+    of rules; it replaces the scenario's ``"latency"`` and is what :meth:`reset` goes back to.
     """
 
     def __init__(
@@ -55,18 +57,21 @@ class Emulator:
         scenario: Any = None,
         clock: Clock | None = None,
         services: Iterable[type[Service]] = BUILTIN_SERVICES,
+        latency: float | Mapping[str, Any] | None = None,
     ) -> None:
         self.host = host
         self._ports = (port, tls_port)
         self._own_state_dir = state_dir is None
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self.store = Store(clock)
-        self.dispatcher = Dispatcher(self.store, services, self.info)
+        self.dispatcher = Dispatcher(self.store, services, self.info, latency)
         self._listeners: tuple[Listener, Listener] | None = None
         self._ca_bundle: Path | None = None
         self._lock = threading.Lock()
         if scenario is not None:
             self.load_scenario(scenario)
+            if latency is not None:  # given explicitly: it wins over the scenario's
+                self.dispatcher.latency.restore()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -246,6 +251,15 @@ class Emulator:
     def clear_faults(self) -> None:
         self.store.faults.clear()
 
+    def latency(self) -> dict[str, dict[str, float]]:
+        """The latency rules in force, normalized: ``{"*" | service | "service.Operation": {"delay", "jitter"}}``."""
+        return self.dispatcher.latency.to_dict()
+
+    def set_latency(self, spec: float | Mapping[str, Any] | None) -> dict[str, dict[str, float]]:
+        """Replace every latency rule (seconds for all requests, or an object of rules; ``None``
+        for none) and return them normalized; :meth:`reset` goes back to the constructor's."""
+        return self.dispatcher.latency.set(spec)
+
     def schedule(self, service: str, every_seconds: float, **run: Any) -> dict[str, Any]:
         """Start a run of ``service`` every ``every_seconds``, the first now (see :mod:`.schedules`).
 
@@ -275,5 +289,5 @@ class Emulator:
         self.store.log.clear()
 
     def reset(self) -> None:
-        """Forget all workflows, runs, schedules, faults and logged requests."""
+        """Forget all workflows, runs, schedules, faults and logged requests; restore the constructor's latency."""
         self.dispatcher.reset()

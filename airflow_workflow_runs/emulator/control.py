@@ -1,8 +1,10 @@
 """The service-independent control API under ``/_emulator/``.
 
 It lets a test in another process (or a shell with curl) do what the in-process Python API does:
-health, reset, faults, the request log, scenarios and schedules. Service set-up routes (workflows, runs)
-come from each service's ``control_routes`` and are mounted next to these by the dispatcher.
+health, reset, faults, latency, the request log, scenarios and schedules. Service set-up routes
+(workflows, runs) come from each service's ``control_routes`` and are mounted next to these by the
+dispatcher. ``PUT latency`` takes the JSON form of :mod:`.latency` and replaces every rule;
+``DELETE latency`` goes back to the latency the emulator was constructed with, as reset does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> list[Route]:
-    """Routes for health, info, reset, scenario, faults, schedules and the request log."""
+    """Routes for health, info, reset, scenario, faults, latency, schedules and the request log."""
     store = dispatcher.store
 
     def health(_: ControlRequest) -> Any:
@@ -43,6 +45,17 @@ def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> l
     def clear_faults(_: ControlRequest) -> Any:
         store.faults.clear()
         return {"ok": True}
+
+    def get_latency(_: ControlRequest) -> Any:
+        return {"latency": dispatcher.latency.to_dict()}
+
+    def set_latency(call: ControlRequest) -> Any:
+        if call.body is None:
+            raise ControlError(400, "send a latency: seconds, or an object of rules ({} for none)")
+        return {"latency": dispatcher.latency.set(call.body)}
+
+    def restore_latency(_: ControlRequest) -> Any:
+        return {"latency": dispatcher.latency.restore()}
 
     def add_schedules(call: ControlRequest) -> Any:
         return {"schedules": [s.to_dict() for s in dispatcher.add_schedules(call.body)]}
@@ -70,6 +83,9 @@ def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> l
         Route("GET", "faults", list_faults),
         Route("POST", "faults", add_faults),
         Route("DELETE", "faults", clear_faults),
+        Route("GET", "latency", get_latency),
+        Route("PUT", "latency", set_latency),
+        Route("DELETE", "latency", restore_latency),
         Route("GET", "schedules", list_schedules),
         Route("POST", "schedules", add_schedules),
         Route("DELETE", "schedules", clear_schedules),

@@ -1,8 +1,9 @@
 """Routes each request to the control API or to the service that claims it.
 
 For service requests this is where the shared behaviour lives, so no service re-implements it:
-the request is logged, a pending fault may replace or delay the answer, and a crash inside a
-service becomes a 500 in that service's own error shape instead of a dropped connection.
+the request is logged, waits out the configured network latency (see :mod:`.latency`), a pending
+fault may replace or delay the answer, and a crash inside a service becomes a 500 in that
+service's own error shape instead of a dropped connection. Control requests never wait.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import unquote
 
 from .control import core_routes
 from .faults import Fault, parse_fault
+from .latency import Latency
 from .scenarios import resolve_scenario
 from .schedules import Schedule, Scheduler
 from .service import CallContext, ControlError, ControlRequest, Service
@@ -24,6 +26,7 @@ from .wire import Request, Response
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator/"
+_SCENARIO_KEYS = frozenset({"faults", "schedules", "latency"})  # top-level keys that are not services
 _HTML = (
     b"<html><head><title>502 Bad Gateway</title></head>"
     b"<body><h1>502 Bad Gateway</h1><p>injected non-JSON body</p></body></html>"
@@ -31,13 +34,17 @@ _HTML = (
 
 
 class Dispatcher:
-    """Owns the store and the service instances; turns a :class:`Request` into a response."""
+    """Owns the store and the service instances; turns a :class:`Request` into a response.
+
+    ``latency`` (the JSON form of :mod:`.latency`) is the default that :meth:`reset` restores.
+    """
 
     def __init__(
         self,
         store: Store,
         service_types: Iterable[type[Service]],
         info: Callable[[], dict[str, Any]] = dict,
+        latency: Any = None,
     ) -> None:
         self.store = store
         self.services: dict[str, Service] = {}
@@ -46,6 +53,7 @@ class Dispatcher:
             if service.name in self.services:
                 raise ValueError(f"two services named {service.name!r}")
             self.services[service.name] = service
+        self.latency = Latency({name: service.operations for name, service in self.services.items()}, latency)
         self.stopping = threading.Event()
         self.scheduler = Scheduler(store, self.services)
         self._routes = [(r.method, r.compile(""), r.handler) for r in core_routes(self, info)]
@@ -56,6 +64,7 @@ class Dispatcher:
     # --- shared operations, used by both the control API and the Python API --------------------
 
     def reset(self) -> None:
+        self.latency.restore()
         self.scheduler.clear()
         self.store.reset()
         for service in self.services.values():
@@ -87,16 +96,18 @@ class Dispatcher:
     def load_scenario(self, scenario: Any) -> None:
         """Apply a scenario: a built-in name, a JSON file path or an already-parsed dict."""
         spec = resolve_scenario(scenario)
-        unknown = set(spec) - set(self.services) - {"faults", "schedules"}
+        unknown = set(spec) - set(self.services) - _SCENARIO_KEYS
         if unknown:
             raise ValueError(f"scenario names unknown services {sorted(unknown)}")
         schedules = spec.get("schedules", [])
         if not isinstance(schedules, list):
             raise ValueError('a scenario\'s "schedules" must be a list of schedule objects')
+        if "latency" in spec:  # first, so a bad latency leaves the emulator as it was
+            self.latency.set(spec["latency"])
         for name, section in spec.items():
             if name == "faults":
                 self.add_faults(section)
-            elif name != "schedules":
+            elif name not in _SCENARIO_KEYS:
                 self.services[name].load_scenario(section)
         for schedule in schedules:  # after the services: a schedule may use a workflow defined above
             self.scheduler.add(schedule)
@@ -120,7 +131,11 @@ class Dispatcher:
 
     def _serve(self, service: Service, request: Request) -> Response:
         operation = service.operation(request)
-        seq = self.store.log.record(request, service.name, operation)
+        latency = self.latency.sample(service.name, operation)
+        seq = self.store.log.record(request, service.name, operation, latency)
+        if latency and self.stopping.wait(latency):  # stopping cuts the wait short: drop, as a fault delay does
+            self.store.log.finish(seq, None, None)
+            return Response(drop=True)
         fault = self.store.faults.take(service.name, operation)
         response = self._faulted(service, request, fault) if fault else None
         if response is None:

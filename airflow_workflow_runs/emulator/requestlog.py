@@ -48,8 +48,11 @@ class RequestLog:
         self._entries: list[dict[str, Any]] = []
         self._seq = itertools.count(1)
 
-    def record(self, request: Request, service: str | None, operation: str | None) -> int:
-        """Log a request as it arrives; returns the entry's ``seq`` for :meth:`finish`."""
+    def record(self, request: Request, service: str | None, operation: str | None, latency: float = 0.0) -> int:
+        """Log a request as it arrives; returns the entry's ``seq`` for :meth:`finish`.
+
+        ``latency`` is the network wait (seconds) the request is about to get (see :mod:`.latency`).
+        """
         try:
             body: Any = redact_json(request.json())
         except (ValueError, UnicodeDecodeError):
@@ -67,6 +70,7 @@ class RequestLog:
             "connection": request.connection,
             "status": None,
             "fault": None,
+            "latency": latency,
         }
         with self._lock:
             entry["seq"] = next(self._seq)

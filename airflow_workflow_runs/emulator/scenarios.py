@@ -1,14 +1,17 @@
 """Scenarios: canned emulator state, built in (``demo``) or loaded from a JSON file.
 
-A scenario maps service names to that service's section, plus optional ``faults``::
+A scenario maps service names to that service's section, plus optional ``faults``,
+``schedules`` and ``latency``::
 
     {"glue": {"workflows": {"nightly": {"timeline": [...]}},
               "runs": [{"workflow": "nightly", "run_id": "wr_...", "timeline": [...]}]},
      "faults": [{"service": "glue", "operation": "GetWorkflowRun", "status": 500}],
-     "schedules": [{"service": "glue", "every_seconds": 20, "run": {"name": "nightly"}}]}
+     "schedules": [{"service": "glue", "every_seconds": 20, "run": {"name": "nightly"}}],
+     "latency": {"*": 0.05, "glue.GetWorkflowRun": {"delay": 0.3, "jitter": 0.1}}}
 
 ``schedules`` start a run every ``every_seconds`` (the first when the scenario loads); ``run``
-holds the arguments of the service's add method (see :mod:`.schedules`).
+holds the arguments of the service's add method (see :mod:`.schedules`). ``latency`` replaces the
+emulator's latency rules (see :mod:`.latency`) until the next reset.
 
 The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs can use them):
 
@@ -37,6 +40,8 @@ The built-in ``demo`` scenario (ids below are stable, so docs and example DAGs c
   :data:`DEMO_SCHEDULED_DATAWORKS_WORKFLOW_ID` in workspace 10086 (business date: the tick's own
   date in UTC+8, not the day before, so today's data interval finds them); Logic Apps Consumption
   workflow :data:`DEMO_SCHEDULED_LOGIC_APPS_WORKFLOW` in ``rg-airflow``.
+* Latency :data:`DEMO_LATENCY`: every request waits 50 ms +/- 20 ms, so ``make demo`` and
+  ``make emulator`` are never unrealistically instant (``--latency 0`` turns it off).
 """
 
 from __future__ import annotations
@@ -224,6 +229,9 @@ DEMO["schedules"] = [
         "logic_apps", "Running", "Succeeded", workflow=DEMO_SCHEDULED_LOGIC_APPS_WORKFLOW, resource_group="rg-airflow"
     ),
 ]
+
+DEMO_LATENCY = {"*": {"delay": 0.05, "jitter": 0.02}}
+DEMO["latency"] = DEMO_LATENCY
 
 BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {"demo": DEMO}
 

@@ -135,7 +135,7 @@ class _Server(ThreadingHTTPServer):
     """A threading server that wraps TLS per connection and can drop all connections at once."""
 
     daemon_threads = True
-    request_queue_size = 64
+    request_queue_size = 1024  # the listen backlog: a benchmark opens ~1000 connections at once
 
     def __init__(
         self,

@@ -84,6 +84,25 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{PACKAGE}.triggers.workflow_run", f"{PACKAGE}.triggers.workflow_runs"],
             },
         ],
+        "config": {
+            "workflow_runs": {
+                "description": "Settings of the airflow-workflow-runs provider (triggers, sensors, operators).",
+                "options": {
+                    "io_threads": {
+                        "description": "Threads of the provider's own I/O pool, which runs blocking SDK calls "
+                        "(boto3, datadog-api-client, DataWorks), SDK imports and client builds off a "
+                        "triggerer's event loop, and the size of each shared client's connection pool. "
+                        "Threads start on demand. Concurrent polls are bounded by it: at 0.3 s per "
+                        "answer, 128 threads make up to ~400 polls a second. Never the event loop's "
+                        "default executor (shared with Airflow's own sync-to-async work).",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "256",
+                        "default": "128",
+                    },
+                },
+            },
+        },
         "extra-links": [
             f"{PACKAGE}.links.glue.GlueWorkflowRunLink",
             f"{PACKAGE}.links.codecatalyst.CodeCatalystWorkflowRunLink",

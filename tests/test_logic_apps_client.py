@@ -450,3 +450,20 @@ def test_missing_azure_sdks_say_what_to_install(emu, monkeypatch):
     run_name = emu.logic_apps.add_run("wf", [{"status": "Succeeded"}], site=SITE)
     with pytest.raises(ServiceError, match=r"install 'airflow-workflow-runs\[azure\]'"):
         client(emu).get_run(ref(run_name, SITE))
+
+
+def test_aio_pipelines_take_the_environments_proxies_once_not_per_request(monkeypatch):
+    """aiohttp's own reading (trust_env) would also read ~/.netrc in the loop's default executor per request."""
+    from airflow_workflow_runs.clients.logic_apps import aio_proxy_kwargs
+
+    for name in ("https_proxy", "no_proxy", "http_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", "login.microsoftonline.com")
+    assert aio_proxy_kwargs("https://management.azure.com", "https://login.microsoftonline.com") == {
+        "use_env_settings": False,
+        "proxies": {"https://management.azure.com": "http://proxy.corp:3128"},
+    }
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert aio_proxy_kwargs("https://management.azure.com") == {"use_env_settings": False}

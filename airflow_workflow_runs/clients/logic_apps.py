@@ -50,16 +50,18 @@ azure-core's exceptions; messages never contain the client secret, tokens or cal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import re
+import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import run_blocking
@@ -183,8 +185,9 @@ class LogicAppsSettings:
     def portal(self) -> str:
         return CLOUDS[self.cloud]["portal"]
 
-    def transport_kwargs(self) -> dict[str, Any]:
-        """azure-core pipeline settings: TLS trust, retries, timeouts, user agent."""
+    def transport_kwargs(self, *, aio: bool = False) -> dict[str, Any]:
+        """azure-core pipeline settings: TLS trust, retries, timeouts, user agent (and for the aio
+        pipelines, proxies: see :func:`environment_proxies`)."""
         kwargs: dict[str, Any] = {
             "retry_total": self.retry_total,
             "read_timeout": self.timeout,
@@ -193,7 +196,33 @@ class LogicAppsSettings:
         }
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
+        if aio:
+            kwargs.update(aio_proxy_kwargs(self.endpoint, self.authority))
         return kwargs
+
+
+def aio_proxy_kwargs(*urls: str) -> dict[str, Any]:
+    """The environment's proxies (``HTTPS_PROXY``, ``NO_PROXY``...) for ``urls``, resolved once.
+
+    azure-core's aiohttp transport otherwise lets aiohttp read them (``trust_env``) on every
+    request, and with them ``~/.netrc``, through the event loop's default executor: a thread of
+    the six a triggerer shares with Airflow, for every poll. Called where clients are built (the
+    I/O pool); the same proxies apply, per host.
+    """
+    environment = urllib.request.getproxies_environment()
+    proxies: dict[str, str] = {}
+    for url in urls:
+        parts = urlsplit(url)
+        proxy = environment.get(parts.scheme)
+        if proxy and parts.hostname and not _bypasses_proxy(parts.hostname, environment):
+            proxies[f"{parts.scheme}://{parts.netloc}"] = proxy
+    return {"use_env_settings": False, **({"proxies": proxies} if proxies else {})}
+
+
+def _bypasses_proxy(host: str, environment: Mapping[str, str]) -> bool:
+    """``NO_PROXY`` says to reach ``host`` directly (the standard library's rule, as requests uses)."""
+    bypass: Callable[[str, Mapping[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    return bypass(host, environment)
 
 
 def build_credential(settings: LogicAppsSettings, *, aio: bool) -> Any:
@@ -202,6 +231,8 @@ def build_credential(settings: LogicAppsSettings, *, aio: bool) -> Any:
     the connection's client id as the user-assigned managed identity / workload identity client id."""
     identity: Any = importlib.import_module("azure.identity.aio" if aio else "azure.identity")
     kwargs: dict[str, Any] = {"authority": settings.authority}
+    if aio:
+        kwargs.update(aio_proxy_kwargs(settings.authority))
     if settings.ca_bundle:
         kwargs["connection_verify"] = settings.ca_bundle
     if settings.client_secret:
@@ -234,7 +265,7 @@ def _arm_policies(credential: Any, settings: LogicAppsSettings, *, aio: bool) ->
         AsyncARMChallengeAuthenticationPolicy,
     )
 
-    kwargs = settings.transport_kwargs()
+    kwargs = settings.transport_kwargs(aio=aio)
     return [
         policies.RequestIdPolicy(**kwargs),
         policies.HeadersPolicy(**kwargs),
@@ -262,8 +293,18 @@ def _web_client(credential: Any, settings: LogicAppsSettings, subscription_id: s
         subscription_id,
         base_url=settings.endpoint,
         credential_scopes=[settings.scope],
-        **settings.transport_kwargs(),
+        **settings.transport_kwargs(aio=aio),
     )
+
+
+#: Modules the aio path would otherwise import on the event loop, the first time it runs.
+ASYNC_PATH_MODULES = (
+    "azure.core.rest",
+    "azure.core.exceptions",
+    "azure.mgmt.core.exceptions",
+    "azure.core.rest._aiohttp",
+    "azure.core.rest._http_response_impl_async",
+)
 
 
 @dataclass
@@ -801,13 +842,16 @@ class LogicAppsRunClient(RunClient):
         return AsyncARMPipelineClient(
             base_url=self.settings.endpoint,
             policies=_arm_policies(credential, self.settings, aio=True),
-            **self.settings.transport_kwargs(),
+            **self.settings.transport_kwargs(aio=True),
         )
 
     def prepare_async(self) -> None:
-        """Import what the aio methods use inside functions (``azure.core.rest``, the exceptions)."""
-        for module in ("azure.core.rest", "azure.core.exceptions", "azure.mgmt.core.exceptions", "azure.mgmt.web.aio"):
-            importlib.import_module(module)
+        """Import what the aio path imports lazily on first use: ``azure.core.rest`` (used inside
+        functions here), the exceptions, and azure-core's aiohttp response types, which it imports
+        when the first answer arrives (tests/test_event_loop.py finds any that are left)."""
+        for module in ASYNC_PATH_MODULES:
+            with contextlib.suppress(ImportError):  # private names may move between azure-core releases
+                importlib.import_module(module)
 
     def close(self) -> None:
         """Close the synchronous SDK clients and credential (the aio ones close with their loop)."""

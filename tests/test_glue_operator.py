@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
 from airflow_workflow_runs.outcome import WorkflowRunFailed
@@ -56,3 +57,16 @@ def test_unknown_workflow_fails_the_start_clearly(emu, glue_conn):
     op = GlueRunWorkflowOperator(task_id="run", workflow_name="nope", aws_conn_id=glue_conn)
     with pytest.raises(WorkflowRunFailed, match=r"Starting the run failed.*'nope'.*not found"):
         op.execute({"ti": StandInTaskInstance()})
+
+
+def test_a_deferred_operator_polls_once_then_the_trigger_one_interval_later(emu, glue_conn):
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING"}])
+    op = GlueRunWorkflowOperator(
+        task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=7, deferrable=True
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute({"ti": StandInTaskInstance()})
+    _, kwargs = deferred.value.trigger.serialize()
+    start, poll = emu.requests(service="glue")
+    assert (start["operation"], poll["operation"]) == ("StartWorkflowRun", "GetWorkflowRun")
+    assert poll["time"] <= kwargs["last_poll_at"] and kwargs["poll_interval"] == 7

@@ -131,9 +131,13 @@ def test_templated_fields():
 def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, glue_conn):
     run_id = emu.glue.add_run("etl", timeline=[{"status": "RUNNING"}])
     task = sensor(glue_conn, run_id, deferrable=True, timeout=60, poke_interval=5)
+    before = time.time()
     with pytest.raises(TaskDeferred) as deferred:
         task.execute({"ti": StandInTaskInstance()})
     path, kwargs = deferred.value.trigger.serialize()
+    # The worker polled once: the trigger's first poll comes one interval after that poll.
+    (worker_poll,) = emu.requests(service="glue")
+    assert before <= worker_poll["time"] <= kwargs["last_poll_at"] <= time.time()
     assert path == "airflow_workflow_runs.triggers.workflow_run.WorkflowRunTrigger"
     assert kwargs["ref"] == {"workflow_name": "etl", "run_id": run_id}
     assert kwargs["hook_kwargs"] == {"aws_conn_id": glue_conn}

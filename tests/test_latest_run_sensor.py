@@ -171,6 +171,7 @@ def test_a_run_found_by_the_trigger_is_pinned_and_the_task_defers_again_on_it(em
     follow = again.value.trigger
     assert isinstance(follow, WorkflowRunTrigger)
     _, kwargs = follow.serialize()
+    assert kwargs["last_poll_at"] == event["polled_at"]  # the trigger's poll that found the run
     assert kwargs["ref"] == {"workflow_name": "etl", "run_id": run_id}  # a triggerer restart follows the same run
     assert ti.xcoms["run_id"] == run_id and ti.xcoms["run_ref"] == kwargs["ref"]
     assert 0 < again.value.timeout.total_seconds() <= task.timeout

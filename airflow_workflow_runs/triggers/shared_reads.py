@@ -55,7 +55,6 @@ class _ReadGroup:
         self.key = key
         self.loop = asyncio.get_running_loop()
         self.members: list[_Member] = []
-        self.hold_until = 0.0  # the service asked to wait (Retry-After) until then
         self.changed = asyncio.Event()
         self.scheduler: asyncio.Task[None] | None = None
         self.reads: set[asyncio.Task[None]] = set()
@@ -97,7 +96,7 @@ class _ReadGroup:
             if not self.members:
                 return False
             now = time.time()
-            start = max(min(m.due for m in self.members), self.hold_until)
+            start = max(min(m.due for m in self.members), _HOLDS.get(self.key, 0.0))
             if start <= now:
                 return True
             self.changed.clear()
@@ -118,7 +117,7 @@ class _ReadGroup:
         by_ref = dict(zip(refs, answers, strict=True))
         for answer in answers:
             if isinstance(answer, TransientServiceError) and answer.retry_after:
-                self.hold_until = max(self.hold_until, sent_at + answer.retry_after)
+                _hold(self.key, sent_at + answer.retry_after)
         for member in batch:
             if not member.future.done():
                 member.future.set_result(Reading(by_ref[_ref_key(member.ref)], sent_at))
@@ -126,6 +125,16 @@ class _ReadGroup:
 
 #: Live groups, by event loop, client and batch key (a triggerer has one loop; tests run several).
 _GROUPS: dict[tuple[object, ...], _ReadGroup] = {}
+#: Until when the service asked (Retry-After) not to be asked again, by group key. Kept apart
+#: from the groups: a group ends whenever no wait is waiting, between two polls of a lone wait.
+_HOLDS: dict[tuple[object, ...], float] = {}
+
+
+def _hold(key: tuple[object, ...], until: float) -> None:
+    now = time.time()
+    for expired in [k for k, moment in _HOLDS.items() if moment <= now]:
+        del _HOLDS[expired]
+    _HOLDS[key] = max(_HOLDS.get(key, 0.0), until)
 
 
 async def read_run(client: RunClient, ref: Mapping[str, str], *, due: float, earliest: float) -> Reading:

@@ -170,3 +170,21 @@ def test_the_gate_trigger_waits_one_interval_too_and_reports_its_last_poll(emu, 
     (request,) = glue_requests(emu)
     assert request["time"] >= worker_polled_at + 0.5
     assert worker_polled_at + 0.5 <= event["polled_at"] <= request["time"]
+
+
+def test_a_gate_and_a_wait_on_the_same_run_share_its_reads(emu, glue_conn):
+    run_id = emu.glue.add_run("etl", RUNNING_THEN_DONE)
+    ref = {"workflow_name": "etl", "run_id": run_id}
+    target = RunTarget(service="glue", hook_class=HOOK, hook_kwargs={"aws_conn_id": glue_conn}, ref=ref)
+    now = time.time()
+    gate = WorkflowRunsTrigger(
+        targets=[target.to_dict()],
+        poll_interval=0.4,
+        first_poll_at=datetime.now(timezone.utc).isoformat(),
+        last_poll_at=now,
+    )
+    wait = wait_on(glue_conn, "etl", run_id, poll_interval=0.4, last_poll_at=now)
+    gate_event, wait_event = run_together(gate, wait)
+    assert gate_event["status"] == "done" and wait_event["run"]["state"] == "succeeded"
+    # Apart they would alternate until each saw COMPLETED: 5 requests. Together: 4 at most.
+    assert len(glue_requests(emu, "GetWorkflowRun")) <= 4

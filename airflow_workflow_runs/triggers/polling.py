@@ -1,8 +1,9 @@
 """One poll of many runs at once, shared by the multi-run trigger and the multi-run sensor's poke.
 
 Targets on the same hook (class and kwargs: one connection) form a group that shares one client;
-the group's pinned runs are read with one ``get_runs`` call, so a service with a batch endpoint
-(Glue's GetWorkflowRuns) answers runs of one workflow with one request. Groups, and the workflows
+the group's pinned runs are read together, so a service with a batch endpoint (Glue's
+GetWorkflowRuns) answers runs of one workflow with one request; in the triggerer those reads are
+shared with every other wait in the process on the same runs. Groups, and the workflows
 still waiting for a run to choose, are polled concurrently. Transient errors leave a target as it
 was (it is polled again); any other error finishes it with that error.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.registry import aload_hook_class
 from airflow_workflow_runs.targets import RunTarget
+from airflow_workflow_runs.triggers.shared_reads import read_run
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +43,14 @@ class RunReader(Protocol):
 
 
 class AsyncReader:
-    """The triggerer's reader: shared async clients (``WorkflowRunHook.aget_client``)."""
+    """The triggerer's reader: shared async clients (``WorkflowRunHook.aget_client``), and reads
+    shared with every other wait in the process on the same runs (:mod:`.shared_reads`)."""
 
     async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]]) -> list[WorkflowRun | WorkflowRunError]:
-        return await hook.aget_runs(refs)
+        client = await hook.aget_client()
+        now = time.time()
+        readings = await asyncio.gather(*(read_run(client, ref, due=now, earliest=now) for ref in refs))
+        return [reading.answer for reading in readings]
 
     async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
         assert target.workflow is not None and target.window is not None

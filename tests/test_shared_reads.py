@@ -18,7 +18,7 @@ import pytest
 from airflow_workflow_runs.hooks.glue import GlueWorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun
 from airflow_workflow_runs.targets import RunTarget
-from airflow_workflow_runs.triggers.shared_reads import read_run
+from airflow_workflow_runs.triggers.shared_reads import PollTime, read_run
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
 
@@ -124,8 +124,8 @@ def test_a_retry_after_holds_back_every_wait_on_the_run(emu, glue_conn):
 
     async def two_waits() -> tuple:
         client = await GlueWorkflowRunHook(aws_conn_id=glue_conn).aget_client()
-        throttled = await read_run(client, ref, due=time.time(), earliest=time.time())
-        later = await read_run(client, ref, due=time.time(), earliest=time.time())  # another wait, due now
+        throttled = await read_run(client, ref, PollTime.now())
+        later = await read_run(client, ref, PollTime.now())  # another wait, due now
         return throttled, later
 
     throttled, later = asyncio.run(two_waits())

@@ -25,7 +25,7 @@ from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.registry import aload_hook_class
 from airflow_workflow_runs.targets import RunTarget
-from airflow_workflow_runs.triggers.shared_reads import read_run
+from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,7 @@ log = logging.getLogger(__name__)
 class RunReader(Protocol):
     """How a group's hook is called: natively async in the triggerer, in threads on a worker."""
 
-    async def get_runs(
-        self, hook: WorkflowRunHook, refs: list[dict[str, str]]
-    ) -> list[WorkflowRun | WorkflowRunError]: ...
+    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]], when: PollTime) -> list[Reading]: ...
 
     async def find_run(
         self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime
@@ -46,11 +44,9 @@ class AsyncReader:
     """The triggerer's reader: shared async clients (``WorkflowRunHook.aget_client``), and reads
     shared with every other wait in the process on the same runs (:mod:`.shared_reads`)."""
 
-    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]]) -> list[WorkflowRun | WorkflowRunError]:
+    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]], when: PollTime) -> list[Reading]:
         client = await hook.aget_client()
-        now = time.time()
-        readings = await asyncio.gather(*(read_run(client, ref, due=now, earliest=now) for ref in refs))
-        return [reading.answer for reading in readings]
+        return list(await asyncio.gather(*(read_run(client, ref, when) for ref in refs)))
 
     async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
         assert target.workflow is not None and target.window is not None
@@ -58,10 +54,11 @@ class AsyncReader:
 
 
 class ThreadReader:
-    """A worker's reader: each hook's synchronous client, called in the I/O pool's threads."""
+    """A worker's reader: each hook's synchronous client, called in the I/O pool's threads, now."""
 
-    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]]) -> list[WorkflowRun | WorkflowRunError]:
-        return await run_blocking(hook.get_runs, refs)
+    async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]], when: PollTime) -> list[Reading]:
+        sent_at = time.time()
+        return [Reading(answer, sent_at) for answer in await run_blocking(hook.get_runs, refs)]
 
     async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
         assert target.workflow is not None and target.window is not None
@@ -79,11 +76,16 @@ def group_key(target: RunTarget) -> tuple[str, str]:
 
 @dataclass
 class Poll:
-    """What one poll learned: the targets updated (same order), and whether the services pushed back."""
+    """What one poll learned: the targets updated (same order), whether the services pushed back,
+    and when its first request was sent (the next poll is due one interval after it)."""
 
     targets: list[RunTarget]
     transient_errors: int = 0
     retry_after: float | None = None
+    sent_at: float | None = None
+
+    def sent(self, moment: float) -> None:
+        self.sent_at = moment if self.sent_at is None else min(self.sent_at, moment)
 
     def saw_transient(self, error: TransientServiceError) -> None:
         self.transient_errors += 1
@@ -96,8 +98,10 @@ async def poll_targets(
     first_poll_at: datetime,
     reader: RunReader,
     hooks: dict[tuple[str, str], WorkflowRunHook] | None = None,
+    when: PollTime | None = None,
 ) -> Poll:
-    """Poll every unfinished target once."""
+    """Poll every unfinished target once, ``when`` due (default: now)."""
+    when = when or PollTime.now()
     hooks = {} if hooks is None else hooks
     poll = Poll(list(targets))
     updated = poll.targets
@@ -124,12 +128,15 @@ async def poll_targets(
     async def read_pinned(hook: WorkflowRunHook, indexes: list[int]) -> None:
         if not indexes:
             return
-        answers = await reader.get_runs(hook, [dict(targets[i].ref or {}) for i in indexes])
-        for i, answer in zip(indexes, answers, strict=True):
-            updated[i] = _apply(targets[i], answer, poll)
+        readings = await reader.get_runs(hook, [dict(targets[i].ref or {}) for i in indexes], when)
+        for i, reading in zip(indexes, readings, strict=True):
+            poll.sent(reading.sent_at)
+            updated[i] = _apply(targets[i], reading.answer, poll)
 
     async def choose(hook: WorkflowRunHook, index: int) -> None:
         target = targets[index]
+        await asyncio.sleep(max(when.due - time.time(), 0.0))  # listings are not shared: at the due time
+        poll.sent(time.time())
         try:
             run = await reader.find_run(hook, target, first_poll_at)
         except WorkflowRunError as error:

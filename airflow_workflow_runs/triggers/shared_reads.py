@@ -18,7 +18,6 @@ go back to each waiting trigger unchanged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -28,6 +27,37 @@ from airflow_workflow_runs.clients.base import RunClient, RunOrError
 from airflow_workflow_runs.model import TransientServiceError
 
 log = logging.getLogger(__name__)
+
+
+#: How much of an interval early a regular poll may be read, to share a request with other waits.
+EARLY_READ_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class PollTime:
+    """When a wait's next read is due, and the earliest moment it may be sent (epoch seconds)."""
+
+    due: float
+    earliest: float
+
+    @classmethod
+    def now(cls) -> PollTime:
+        now = time.time()
+        return cls(now, now)
+
+    @classmethod
+    def exactly(cls, moment: float) -> PollTime:
+        """Not a moment sooner: a first poll after deferring, or a retry after a backoff."""
+        return cls(moment, moment)
+
+    @classmethod
+    def after(cls, last_read: float | None, interval: float) -> PollTime:
+        """A regular poll one interval after the last read, which may join others' up to half early;
+        with no last read (a trigger stored by an earlier release), at once."""
+        if last_read is None:
+            return cls.now()
+        due = last_read + interval
+        return cls(due, due - interval * EARLY_READ_SHARE)
 
 
 @dataclass(frozen=True)
@@ -48,60 +78,65 @@ class _Member:
 
 
 class _ReadGroup:
-    """The members waiting on one client and batch key, and the task that reads for them."""
+    """The members waiting on one client and batch key, and a timer set for the most urgent one.
+
+    No task sleeps for a group: a loop timer fires when its earliest member is due, forms the
+    batch and starts the read; the group is forgotten when no member is left waiting.
+    """
 
     def __init__(self, client: RunClient, key: tuple[object, ...]) -> None:
         self.client = client
         self.key = key
         self.loop = asyncio.get_running_loop()
         self.members: list[_Member] = []
-        self.changed = asyncio.Event()
-        self.scheduler: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.fires_at = float("inf")
         self.reads: set[asyncio.Task[None]] = set()
 
     def join(self, member: _Member) -> None:
+        _GROUPS[self.key] = self
         self.members.append(member)
-        self.changed.set()
-        if self.scheduler is None or self.scheduler.done():
-            _GROUPS[self.key] = self
-            self.scheduler = asyncio.create_task(self._schedule(), name=f"shared reads {self.key[2:]}")
+        self._arm()
 
-    async def _schedule(self) -> None:
+    def _arm(self) -> None:
+        """Set the timer for the most urgent member (the service's Retry-After permitting)."""
+        self.members = [m for m in self.members if not m.future.done()]  # cancelled waits leave
+        if not self.members:
+            self._close()
+            return
+        start = max(min(m.due for m in self.members), _HOLDS.get(self.key, 0.0))
+        if self.timer is not None and self.fires_at <= start:
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        self.fires_at = start
+        self.timer = self.loop.call_later(max(start - time.time(), 0.0), self._fire)
+
+    def _fire(self) -> None:
+        self.timer, self.fires_at = None, float("inf")
         try:
-            while await self._wait_until_due():
-                now = time.time()
-                batch = [m for m in self.members if m.earliest <= now]
-                self.members = [m for m in self.members if m.earliest > now]
-                read = asyncio.create_task(self._read(batch, now))
+            now = time.time()
+            live = [m for m in self.members if not m.future.done()]
+            if live and max(min(m.due for m in live), _HOLDS.get(self.key, 0.0)) <= now:
+                batch = [m for m in live if m.earliest <= now]
+                self.members = [m for m in live if m.earliest > now]
+                read = self.loop.create_task(self._read(batch, now))
                 self.reads.add(read)
                 read.add_done_callback(self.reads.discard)
-        except BaseException as error:  # never leave a wait hanging on a group that stopped
+            self._arm()
+        except Exception as error:  # never leave a wait hanging on a group that broke
             for member in self.members:
-                if member.future.done():
-                    continue
-                if isinstance(error, Exception):
+                if not member.future.done():
                     member.future.set_exception(error)
-                else:
-                    member.future.cancel()
             self.members.clear()
-            raise
-        finally:
-            if _GROUPS.get(self.key) is self and not self.members:
-                del _GROUPS[self.key]
+            self._close()
 
-    async def _wait_until_due(self) -> bool:
-        """Sleep until the most urgent member is due (and the service allows); False: no members."""
-        while True:
-            self.members = [m for m in self.members if not m.future.done()]  # cancelled waits leave
-            if not self.members:
-                return False
-            now = time.time()
-            start = max(min(m.due for m in self.members), _HOLDS.get(self.key, 0.0))
-            if start <= now:
-                return True
-            self.changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=start - now)
+    def _close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if _GROUPS.get(self.key) is self:
+            del _GROUPS[self.key]
 
     async def _read(self, batch: list[_Member], sent_at: float) -> None:
         refs: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
@@ -137,14 +172,14 @@ def _hold(key: tuple[object, ...], until: float) -> None:
     _HOLDS[key] = max(_HOLDS.get(key, 0.0), until)
 
 
-async def read_run(client: RunClient, ref: Mapping[str, str], *, due: float, earliest: float) -> Reading:
-    """Read one run at ``due`` (not before ``earliest``), sharing the request with other waits."""
+async def read_run(client: RunClient, ref: Mapping[str, str], when: PollTime) -> Reading:
+    """Read one run when due (not before its earliest moment), sharing the request with other waits."""
     loop = asyncio.get_running_loop()
     key = (id(loop), id(client), *client.batch_key(ref))
     group = _GROUPS.get(key)
     if group is None or group.client is not client or group.loop is not loop:
         group = _ReadGroup(client, key)
-    member = _Member(dict(ref), due=due, earliest=min(earliest, due), future=loop.create_future())
+    member = _Member(dict(ref), due=when.due, earliest=min(when.earliest, when.due), future=loop.create_future())
     group.join(member)
     return await member.future
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from typing import Any, TypeVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -33,11 +33,10 @@ from airflow_workflow_runs.model import (
     describe_ref,
 )
 from airflow_workflow_runs.registry import aload_hook_class
-from airflow_workflow_runs.triggers.shared_reads import Reading, read_run
+from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run
 
 MAX_BACKOFF_SECONDS = 300.0
-#: How much of an interval early a regular poll may be read, to share a request with other waits.
-EARLY_READ_SHARE = 0.5
+T = TypeVar("T")
 
 
 class WorkflowRunTrigger(BaseTrigger):
@@ -101,11 +100,11 @@ class WorkflowRunTrigger(BaseTrigger):
         what = describe_ref(hook.client_service, self.ref)
         failures = 0
         last_status: str | None = None
-        due = time.time() if self.last_poll_at is None else self.last_poll_at + self.poll_interval
-        earliest = due
+        # The worker polled just before deferring: the first poll here comes one interval later.
+        when = PollTime.now() if self.last_poll_at is None else PollTime.exactly(self.last_poll_at + self.poll_interval)
         while True:
-            if self.deadline is not None and max(time.time(), earliest) >= self.deadline:
-                await sleep_within(earliest - time.time(), self.deadline)
+            if self.deadline is not None and max(time.time(), when.earliest) >= self.deadline:
+                await sleep_within(when.earliest - time.time(), self.deadline)
                 yield TriggerEvent(
                     {
                         "status": "timeout",
@@ -115,7 +114,7 @@ class WorkflowRunTrigger(BaseTrigger):
                     }
                 )
                 return
-            reading = await self._read(hook, due, earliest)
+            reading = await self._read(hook, when)
             if reading is None:  # the deadline came first
                 continue
             error = reading.answer if isinstance(reading.answer, WorkflowRunError) else None
@@ -123,12 +122,12 @@ class WorkflowRunTrigger(BaseTrigger):
                 failures += 1
                 delay = self._backoff(failures, error.retry_after)
                 self.log.warning("%s (attempt %d); next try in %.1fs", error, failures, delay)
-                due = earliest = time.time() + delay
+                when = PollTime.exactly(time.time() + delay)
                 continue
             if isinstance(error, RunNotFound) and self._in_grace():
                 failures += 1
                 self.log.info("%s; the run was just started, trying again", error)
-                due = earliest = time.time() + self._backoff(failures, None)
+                when = PollTime.exactly(time.time() + self._backoff(failures, None))
                 continue
             if error is not None:
                 yield _error_event(error)
@@ -142,19 +141,12 @@ class WorkflowRunTrigger(BaseTrigger):
             if run.raw_status != last_status:
                 self.log.info("%s", run.describe())
                 last_status = run.raw_status
-            due = reading.sent_at + self.poll_interval
-            earliest = due - self.poll_interval * EARLY_READ_SHARE
+            when = PollTime.after(reading.sent_at, self.poll_interval)
 
-    async def _read(self, hook: WorkflowRunHook, due: float, earliest: float) -> Reading | None:
+    async def _read(self, hook: WorkflowRunHook, when: PollTime) -> Reading | None:
         """This poll's answer (shared with other waits it can be), or None at the deadline."""
         client = await hook.aget_client()
-        read = read_run(client, self.ref, due=due, earliest=earliest)
-        if self.deadline is None:
-            return await read
-        try:
-            return await asyncio.wait_for(read, timeout=max(self.deadline - time.time(), 0.0))
-        except asyncio.TimeoutError:
-            return None
+        return await within_deadline(read_run(client, self.ref, when), self.deadline)
 
     def _in_grace(self) -> bool:
         return self.not_found_grace_until is not None and time.time() < self.not_found_grace_until
@@ -176,6 +168,16 @@ class WorkflowRunTrigger(BaseTrigger):
             self.log.info("Asked the service to cancel %s", what)
         except WorkflowRunError as error:
             self.log.warning("Could not cancel %s: %s", what, error)
+
+
+async def within_deadline(awaitable: Awaitable[T], deadline: float | None) -> T | None:
+    """``awaitable``'s result, or None (it is cancelled) when the deadline (epoch seconds) comes first."""
+    if deadline is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout=max(deadline - time.time(), 0.0))
+    except asyncio.TimeoutError:
+        return None
 
 
 async def sleep_within(seconds: float, deadline: float | None) -> None:

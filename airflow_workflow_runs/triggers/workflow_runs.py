@@ -23,7 +23,8 @@ from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
-from airflow_workflow_runs.triggers.workflow_run import backoff_delay, sleep_within
+from airflow_workflow_runs.triggers.shared_reads import PollTime
+from airflow_workflow_runs.triggers.workflow_run import backoff_delay, sleep_within, within_deadline
 
 
 class WorkflowRunsTrigger(BaseTrigger):
@@ -79,16 +80,21 @@ class WorkflowRunsTrigger(BaseTrigger):
         hooks: dict[tuple[str, str], WorkflowRunHook] = {}
         failures = 0
         polled_at = self.last_poll_at
-        if polled_at is not None:
-            await sleep_within(polled_at + self.poll_interval - time.time(), self.deadline)
+        # The worker polled just before deferring: the first poll here comes one interval later.
+        when = PollTime.now() if polled_at is None else PollTime.exactly(polled_at + self.poll_interval)
         while True:
-            if self.deadline is not None and time.time() >= self.deadline:
+            if self.deadline is not None and max(time.time(), when.earliest) >= self.deadline:
+                await sleep_within(when.earliest - time.time(), self.deadline)
                 yield self._event("timeout", targets, polled_at)
                 return
             pinned_before = sum(target.pinned for target in targets)
-            polled_at = time.time()
-            poll = await poll_targets(targets, first_poll_at, AsyncReader(), hooks)
+            poll = await within_deadline(
+                poll_targets(targets, first_poll_at, AsyncReader(), hooks, when), self.deadline
+            )
+            if poll is None:  # the deadline came first
+                continue
             targets = poll.targets
+            polled_at = poll.sent_at or time.time()
             if judge(policy, targets).done:
                 yield self._event("done", targets, polled_at)
                 return
@@ -97,8 +103,10 @@ class WorkflowRunsTrigger(BaseTrigger):
                 return
             # Throttled or failing services: back off (all runs are polled together), as asked.
             failures = failures + 1 if poll.transient_errors else 0
-            delay = backoff_delay(self.poll_interval, failures, poll.retry_after) if failures else self.poll_interval
-            await sleep_within(polled_at + delay - time.time(), self.deadline)
+            if failures:
+                when = PollTime.exactly(time.time() + backoff_delay(self.poll_interval, failures, poll.retry_after))
+            else:
+                when = PollTime.after(polled_at, self.poll_interval)
 
     def _event(self, status: str, targets: Sequence[RunTarget], polled_at: float | None) -> TriggerEvent:
         """The event; ``deadline``, ``first_poll_at`` and ``polled_at`` let the task defer again on

@@ -18,16 +18,12 @@ go back to each waiting trigger unchanged.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from airflow_workflow_runs.clients.base import RunClient, RunOrError
 from airflow_workflow_runs.model import TransientServiceError
-
-log = logging.getLogger(__name__)
-
 
 #: How much of an interval early a regular poll may be read, to share a request with other waits.
 EARLY_READ_SHARE = 0.5
@@ -51,11 +47,8 @@ class PollTime:
         return cls(moment, moment)
 
     @classmethod
-    def after(cls, last_read: float | None, interval: float) -> PollTime:
-        """A regular poll one interval after the last read, which may join others' up to half early;
-        with no last read (a trigger stored by an earlier release), at once."""
-        if last_read is None:
-            return cls.now()
+    def after(cls, last_read: float, interval: float) -> PollTime:
+        """A regular poll one interval after the last read, which may join others' up to half early."""
         due = last_read + interval
         return cls(due, due - interval * EARLY_READ_SHARE)
 

@@ -440,3 +440,20 @@ def test_importing_sensors_and_operators_imports_no_alibaba_sdk():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip().splitlines()[-1] == "LOADED:"
+
+
+def test_concurrent_first_polls_share_one_sdk_session_and_its_connections(emu, dw_conn, monkeypatch):
+    """The SDK builds its HTTP session at the first call, unlocked: concurrent first calls built one
+    each and dropped all but one, with their connections (161 TLS connections for 100 waits)."""
+    monkeypatch.setenv("AIRFLOW__WORKFLOW_RUNS__IO_THREADS", "77")  # a pool size no other test used: a new session
+    client = DataWorksWorkflowInstanceHook(dataworks_conn_id=dw_conn).client
+    instances = [add(emu, {"status": "Running"}) for _ in range(40)]
+
+    async def round_of_polls() -> None:
+        await asyncio.gather(*(client.aget_run({"instance_id": i}) for i in instances))
+
+    asyncio.run(round_of_polls())
+    asyncio.run(round_of_polls())
+    requests = emu.requests(service="dataworks")
+    assert len(requests) == 80
+    assert len({entry["connection"] for entry in requests}) <= 40  # the second round reuses the first's

@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS, io_threads, run_blocking
+from airflow_workflow_runs.clients.thread_pool import IOThreadPool
 from airflow_workflow_runs.hooks.codecatalyst import CodeCatalystWorkflowRunHook
 from airflow_workflow_runs.hooks.datadog import DatadogWorkflowInstanceHook
 from airflow_workflow_runs.hooks.dataworks import DataWorksWorkflowInstanceHook
@@ -69,3 +70,40 @@ def test_a_glue_connection_that_sets_its_pool_keeps_it(emu, monkeypatch):
     extra = {"config_kwargs": {"max_pool_connections": 3}}
     monkeypatch.setenv("AIRFLOW_CONN_AWS_POOL", aws_connection(emu, **extra))
     assert GlueWorkflowRunHook(aws_conn_id="aws_pool").client._client.meta.config.max_pool_connections == 3
+
+
+def test_the_pool_starts_threads_on_demand_up_to_its_size_never_in_the_submitting_thread(monkeypatch):
+    starts: list[str] = []
+    original_start = threading.Thread.start
+
+    def recording_start(thread: threading.Thread) -> None:  # stdlib instrumentation: who starts the pool's threads
+        if thread.name.startswith("test-io"):
+            starts.append(threading.current_thread().name)
+        original_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", recording_start)
+    pool = IOThreadPool(max_workers=3, thread_name_prefix="test-io")
+    together = threading.Barrier(3)  # three calls at once: three threads
+    futures = [pool.submit(together.wait, 10) for _ in range(3)]
+    futures += [pool.submit(lambda: threading.current_thread().name) for _ in range(5)]
+    assert sorted(f.result(timeout=10) for f in futures[:3]) == [0, 1, 2]
+    assert all(f.result(timeout=10).startswith("test-io_") for f in futures[3:])
+    assert pool.threads == 3  # no more than its size, however many calls were queued
+    assert starts == [threading.current_thread().name] + ["test-io-starter"] * 3  # the starter, then workers
+    pool.shutdown()
+
+
+def test_the_pool_returns_errors_and_cancels_what_is_queued_at_shutdown():
+    pool = IOThreadPool(max_workers=1, thread_name_prefix="test-io")
+    release = threading.Event()
+    busy = pool.submit(release.wait, 10)
+    queued = pool.submit(lambda: "never")
+    failing_pool = IOThreadPool(max_workers=1, thread_name_prefix="test-io")
+    with pytest.raises(ZeroDivisionError):
+        failing_pool.submit(lambda: 1 / 0).result(timeout=10)
+    failing_pool.shutdown()
+    pool.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    assert busy.result(timeout=10) is True and queued.cancelled()
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.submit(lambda: None)

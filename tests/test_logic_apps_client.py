@@ -392,6 +392,21 @@ def test_async_calls_use_the_aio_clients_across_several_event_loops(emu, la_clie
     assert la_client.get_run(started).state is RunState.CANCELLED
 
 
+@pytest.mark.parametrize("tier", TIERS)
+def test_async_polls_over_a_ca_bundle_reuse_one_tls_connection(emu, la_client, tier):
+    """azure-core built a TLS context per request for a CA-bundle path, and aiohttp a connection per context."""
+    site = TIERS[tier]
+    run_name = emu.logic_apps.add_run("wf", [{"status": "Running"}], site=site)
+
+    async def polls() -> None:
+        for _ in range(4):
+            await la_client.aget_run(ref(run_name, site))
+
+    asyncio.run(polls())
+    reads = emu.requests(service="logic_apps", operation="GetWorkflowRun")
+    assert len(reads) == 4 and len({entry["connection"] for entry in reads}) == 1
+
+
 def test_sovereign_cloud_settings_reach_token_request_and_portal(emu):
     emu.logic_apps.require_client_secret(CLIENT_ID, CLIENT_SECRET)
     china = client(emu, cloud="AZURE_CHINA_CLOUD")

@@ -20,8 +20,9 @@ import functools
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
+
+from airflow_workflow_runs.clients.thread_pool import IOThreadPool
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -33,7 +34,7 @@ THREAD_NAME_PREFIX = "workflow-runs-io"
 
 _lock = threading.Lock()
 _size_source: Callable[[], int] | None = None
-_executor: ThreadPoolExecutor | None = None
+_executor: IOThreadPool | None = None
 
 
 def set_io_threads_source(source: Callable[[], int] | None) -> None:
@@ -51,12 +52,13 @@ def io_threads() -> int:
     return threads
 
 
-def io_executor() -> ThreadPoolExecutor:
-    """The process-wide pool (threads start when work arrives, up to :func:`io_threads`)."""
+def io_executor() -> IOThreadPool:
+    """The process-wide pool (threads start when work arrives, up to :func:`io_threads`, started by
+    a thread of its own: submitting never starts a thread on the event loop)."""
     global _executor
     with _lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=io_threads(), thread_name_prefix=THREAD_NAME_PREFIX)
+            _executor = IOThreadPool(max_workers=io_threads(), thread_name_prefix=THREAD_NAME_PREFIX)
         return _executor
 
 

@@ -11,6 +11,10 @@
 3. Gate: a task waiting on N runs of one Glue workflow. Ours: ONE ``WorkflowRunsTrigger`` holding
    N targets (one GetWorkflowRuns per poll for all of them); amazon: N ``GlueJobCompleteTrigger``
    (it has no workflow-run trigger), and, for reference, N of our ``WorkflowRunTrigger``.
+4. Latency: the emulator answers every request after ``--latency`` seconds; N waits per side, each
+   side in a fresh child (ours for each of the five services, amazon's on Glue job runs): poll
+   adherence, intervals, CPU per poll, memory, event-loop lag, requests per poll; then one wait of
+   each service at once in a fresh process, and Glue waits that share requests (latency_phase.py).
 
 Prints a markdown report and writes JSON to benchmarks/results/latest.json. Ratios are
 ours/amazon: below 1 means this provider costs less. Nothing here asserts a time; it measures.
@@ -35,7 +39,21 @@ from typing import Any
 
 from aiobotocore_stack import AmazonStack
 from aiobotocore_stack import resolve as resolve_amazon_stack
-from benchlib import BENCH_DIR, CONN_ID, REPO, MiB, airflow_env, aws_connection, median, ratio, versions, write_json
+from benchlib import (
+    BENCH_DIR,
+    CONN_ID,
+    REPO,
+    MiB,
+    airflow_env,
+    aws_connection,
+    fmt,
+    fmt_ratio,
+    median,
+    ratio,
+    versions,
+    write_json,
+)
+from latency_phase import latency_markdown, latency_phase
 
 OURS_SENSOR = "airflow_workflow_runs.sensors.glue"
 AMAZON_SENSOR = "airflow.providers.amazon.aws.sensors.glue"
@@ -358,25 +376,14 @@ def checks(report: Mapping[str, Any]) -> list[str]:
             out.append(
                 f"ok: gate: every side polled each run {gate['expected_polls_per_run']} times; all runs succeeded"
             )
+    lat = report.get("latency")
+    if lat:
+        missed = [t["target"] for t in lat["targets"] if not t["met"]]
+        out.append(
+            f"{'MISS' if missed else 'ok'}: latency: {len(lat['targets']) - len(missed)} of {len(lat['targets'])} "
+            "targets met" + (f"; not met: {'; '.join(missed)}" if missed else "")
+        )
     return out
-
-
-def fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | str):
-        return str(value)
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    return f"{value:.{digits}f}"
-
-
-def fmt_ratio(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
 
 
 def markdown(report: Mapping[str, Any]) -> str:
@@ -461,6 +468,8 @@ def markdown(report: Mapping[str, Any]) -> str:
             lines += [f"Amazon side's aiobotocore stack: {report['meta']['amazon_stack']}.", ""]
     if report.get("gate_cost"):
         lines += gate_markdown(report["gate_cost"])
+    if report.get("latency"):
+        lines += latency_markdown(report["latency"])
     lines += ["## Checks", ""] + [f"- {c}" for c in report["checks"]] + [""]
     return "\n".join(lines)
 
@@ -520,19 +529,44 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=0.1, help="poll interval in seconds (default 0.1)")
     parser.add_argument("--timeout", type=float, default=150.0, help="bound on one side's waits, seconds")
     parser.add_argument("--log-level", default="WARNING", help="Airflow log level in the children (default WARNING)")
-    parser.add_argument("--only", choices=("imports", "triggers", "gate"), help="run one of the three benchmarks")
+    parser.add_argument("--only", choices=("imports", "triggers", "gate", "latency"), help="run one of the benchmarks")
+    parser.add_argument("--latency", type=float, default=0.3, help="latency phase: seconds per request (default 0.3)")
+    parser.add_argument("--latency-waits", type=int, help="latency phase: waits per side (default 1000; --quick 100)")
+    parser.add_argument(
+        "--latency-interval", type=float, help="latency phase: poll interval, seconds (default 10; --quick 2)"
+    )
+    parser.add_argument(
+        "--io-threads", type=int, help="latency phase: our I/O pool's size in the children (default: the provider's)"
+    )
+    parser.add_argument(
+        "--latency-profile", metavar="DIR", help="latency phase: cProfile each side's event-loop thread into DIR"
+    )
+    parser.add_argument(
+        "--shared-waits", type=int, help="latency phase: waits per shared-request check (default 100; --quick 20)"
+    )
     parser.add_argument("--aiobotocore-path", help="a directory with aiobotocore + botocore for the amazon side")
     parser.add_argument("--json", default=str(BENCH_DIR / "results" / "latest.json"), help="where to write JSON")
     args = parser.parse_args(argv)
     args.waits = args.waits if args.waits is not None else (50 if args.quick else 500)
     args.repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
     args.gate_runs = args.gate_runs if args.gate_runs is not None else (10 if args.quick else 50)
+    args.latency_waits = args.latency_waits if args.latency_waits is not None else (100 if args.quick else 1000)
+    args.latency_interval = (
+        args.latency_interval if args.latency_interval is not None else (2.0 if args.quick else 10.0)
+    )
+    args.shared_waits = args.shared_waits if args.shared_waits is not None else (20 if args.quick else 100)
     if not 1 <= args.waits <= 5000 or not 1 <= args.repeat <= 50 or not 0 <= args.polls <= 100:
         parser.error("--waits must be 1..5000, --repeat 1..50, --polls 0..100")
     if not 1 <= args.gate_runs <= 5000:
         parser.error("--gate-runs must be 1..5000")
     if not 0.01 <= args.interval <= 10 or not 1 <= args.timeout <= 900:
         parser.error("--interval must be 0.01..10 s and --timeout 1..900 s")
+    if not 0 <= args.latency <= 5 or not 0.5 <= args.latency_interval <= 60:
+        parser.error("--latency must be 0..5 s and --latency-interval 0.5..60 s")
+    if not 1 <= args.latency_waits <= 5000 or not 1 <= args.shared_waits <= 1000:
+        parser.error("--latency-waits must be 1..5000 and --shared-waits 1..1000")
+    if args.io_threads is not None and not 1 <= args.io_threads <= 1024:
+        parser.error("--io-threads must be 1..1024")
     return args
 
 
@@ -556,18 +590,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             "waits": args.waits,
             "repeat": args.repeat,
             "gate_runs": args.gate_runs,
+            "latency": args.latency,
+            "latency_waits": args.latency_waits,
+            "latency_interval": args.latency_interval,
+            "shared_waits": args.shared_waits,
+            "io_threads": args.io_threads,
         }
     }
     try:
         if args.only in (None, "imports"):
             report["import_cost"] = import_cost(args.repeat, tmp)
-        if args.only in (None, "triggers", "gate"):
+        if args.only in (None, "triggers", "gate", "latency"):
             stack = resolve_amazon_stack(sys.executable, args.aiobotocore_path, log=log)
             report["meta"]["amazon_stack"] = stack.source
         if args.only in (None, "triggers"):
             report["trigger_cost"] = trigger_cost(args, tmp, stack, args.log_level)
         if args.only in (None, "gate"):
             report["gate_cost"] = gate_cost(args, tmp, stack, args.log_level)
+        if args.only in (None, "latency"):
+            report["latency"] = latency_phase(args, tmp, stack, log)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["checks"] = checks(report)

@@ -44,6 +44,8 @@ class RunRecord:
     properties: dict[str, Any] = field(default_factory=dict)
     stop_requested_at: float | None = None
     observations: int = 0
+    #: When each observation was made (store clock, epoch seconds): the poll times clients kept.
+    observed_at: list[float] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -135,10 +137,12 @@ class Store:
             return [r for (s, w, _), r in self._runs.items() if s == service and (workflow is None or w == workflow)]
 
     def observe(self, run: RunRecord) -> Position:
-        """The run's current step for a response that includes it (spends one poll)."""
+        """The run's current step for a response that includes it (spends one poll, noting when)."""
         with self.lock:
+            now = self.now()
             run.observations += 1
-            return run.timeline.observe(self.now())
+            run.observed_at.append(now)
+            return run.timeline.observe(now)
 
     def peek(self, run: RunRecord) -> Position:
         """The run's current step without counting an observation."""

@@ -79,6 +79,11 @@ class RunClient(ABC):
 
     async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
         """Async :meth:`get_runs`: one concurrent ``aget_run`` per ref unless overridden."""
+        if len(refs) == 1:  # the common case (a wait on its own run): no gather on the event loop
+            try:
+                return [await self.aget_run(refs[0])]
+            except WorkflowRunError as error:
+                return [error]
         answers = await asyncio.gather(*(self.aget_run(ref) for ref in refs), return_exceptions=True)
         for answer in answers:
             if isinstance(answer, BaseException) and not isinstance(answer, WorkflowRunError):

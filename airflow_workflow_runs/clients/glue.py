@@ -153,6 +153,8 @@ class GlueRunClient(RunClient):
 
     async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
         """:meth:`get_runs` with every request in the I/O pool at once (boto3 is blocking)."""
+        if len(refs) == 1:  # a wait on its own run: one GetWorkflowRun, nothing to plan
+            return [await run_blocking(self._get_run_or_error, refs[0])]
         batch = _BatchRead(self, refs)
         listings = await asyncio.gather(
             *(run_blocking(self._newest_runs, name, len(members)) for name, members in batch.shared),

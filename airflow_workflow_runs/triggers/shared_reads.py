@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from airflow_workflow_runs.clients.base import RunClient, RunOrError
+from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.model import TransientServiceError
 
 #: How much of an interval early a regular poll may be read, to share a request with other waits.
@@ -136,7 +138,8 @@ class _ReadGroup:
         for member in batch:
             refs.setdefault(_ref_key(member.ref), member.ref)
         try:
-            answers = await self.client.aget_runs(list(refs.values()))
+            async with _read_slots(self.loop):
+                answers = await self.client.aget_runs(list(refs.values()))
         except Exception as error:  # not a WorkflowRunError (those come back as answers): a bug
             for member in batch:
                 if not member.future.done():
@@ -156,6 +159,20 @@ _GROUPS: dict[tuple[object, ...], _ReadGroup] = {}
 #: Until when the service asked (Retry-After) not to be asked again, by group key. Kept apart
 #: from the groups: a group ends whenever no wait is waiting, between two polls of a lone wait.
 _HOLDS: dict[tuple[object, ...], float] = {}
+
+
+#: Reads in flight at once, per event loop: the I/O pool's size (``[workflow_runs] io_threads``).
+#: The pool bounds the blocking clients; this bounds native async ones too (Logic Apps' aio
+#: clients parse every answer on the loop), so a poll round of a thousand waits is answered, and
+#: parsed, a pool's worth at a time instead of all in one pass of the loop.
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _read_slots(loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(io_threads())
+    return slots
 
 
 def _hold(key: tuple[object, ...], until: float) -> None:

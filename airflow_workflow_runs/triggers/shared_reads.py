@@ -49,6 +49,12 @@ class PollTime:
         return cls(moment, moment)
 
     @classmethod
+    def first(cls, worker_polled_at: float | None, interval: float) -> PollTime:
+        """A trigger's first poll: one interval after the worker's last one, not sooner (at once for
+        a trigger stored by an earlier release, which has no ``last_poll_at``)."""
+        return cls.now() if worker_polled_at is None else cls.exactly(worker_polled_at + interval)
+
+    @classmethod
     def after(cls, last_read: float, interval: float) -> PollTime:
         """A regular poll one interval after the last read, which may join others' up to half early."""
         due = last_read + interval

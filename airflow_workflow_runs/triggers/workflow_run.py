@@ -100,11 +100,9 @@ class WorkflowRunTrigger(BaseTrigger):
         what = describe_ref(hook.client_service, self.ref)
         failures = 0
         last_status: str | None = None
-        # The worker polled just before deferring: the first poll here comes one interval later.
-        when = PollTime.now() if self.last_poll_at is None else PollTime.exactly(self.last_poll_at + self.poll_interval)
+        when = PollTime.first(self.last_poll_at, self.poll_interval)
         while True:
-            if self.deadline is not None and max(time.time(), when.earliest) >= self.deadline:
-                await sleep_within(when.earliest - time.time(), self.deadline)
+            if await deadline_before(when, self.deadline):
                 yield TriggerEvent(
                     {
                         "status": "timeout",
@@ -154,9 +152,6 @@ class WorkflowRunTrigger(BaseTrigger):
     def _backoff(self, failures: int, retry_after: float | None) -> float:
         return backoff_delay(self.poll_interval, failures, retry_after)
 
-    async def _sleep(self, seconds: float) -> None:
-        await sleep_within(seconds, self.deadline)
-
     async def on_kill(self) -> None:
         """A user killed the deferred task: cancel the remote run if this wait started it."""
         if not self.cancel_on_kill:
@@ -180,11 +175,13 @@ async def within_deadline(awaitable: Awaitable[T], deadline: float | None) -> T 
         return None
 
 
-async def sleep_within(seconds: float, deadline: float | None) -> None:
-    """Sleep, but wake at the deadline (epoch seconds) so a timeout is reported on time."""
-    if deadline is not None:
-        seconds = min(seconds, max(deadline - time.time(), 0.0))
-    await asyncio.sleep(seconds)
+async def deadline_before(when: PollTime, deadline: float | None) -> bool:
+    """Whether the deadline (epoch seconds) comes before the poll may be sent; if so, at the deadline,
+    so a timeout is reported on time."""
+    if deadline is None or max(time.time(), when.earliest) < deadline:
+        return False
+    await asyncio.sleep(max(deadline - time.time(), 0.0))
+    return True
 
 
 def backoff_delay(poll_interval: float, failures: int, retry_after: float | None) -> float:

@@ -24,7 +24,7 @@ from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
 from airflow_workflow_runs.triggers.shared_reads import PollTime
-from airflow_workflow_runs.triggers.workflow_run import backoff_delay, sleep_within, within_deadline
+from airflow_workflow_runs.triggers.workflow_run import backoff_delay, deadline_before, within_deadline
 
 
 class WorkflowRunsTrigger(BaseTrigger):
@@ -80,11 +80,9 @@ class WorkflowRunsTrigger(BaseTrigger):
         hooks: dict[tuple[str, str], WorkflowRunHook] = {}
         failures = 0
         polled_at = self.last_poll_at
-        # The worker polled just before deferring: the first poll here comes one interval later.
-        when = PollTime.now() if polled_at is None else PollTime.exactly(polled_at + self.poll_interval)
+        when = PollTime.first(polled_at, self.poll_interval)
         while True:
-            if self.deadline is not None and max(time.time(), when.earliest) >= self.deadline:
-                await sleep_within(when.earliest - time.time(), self.deadline)
+            if await deadline_before(when, self.deadline):
                 yield self._event("timeout", targets, polled_at)
                 return
             pinned_before = sum(target.pinned for target in targets)

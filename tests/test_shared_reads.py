@@ -35,6 +35,13 @@ def wait_on(glue_conn: str, workflow: str, run_id: str, **kwargs: object) -> Wor
     )
 
 
+def gate_on(glue_conn: str, workflow: str, run_id: str, **kwargs: object) -> WorkflowRunsTrigger:
+    ref = {"workflow_name": workflow, "run_id": run_id}
+    target = RunTarget(service="glue", hook_class=HOOK, hook_kwargs={"aws_conn_id": glue_conn}, ref=ref)
+    first_poll_at = datetime.now(timezone.utc).isoformat()
+    return WorkflowRunsTrigger(targets=[target.to_dict()], first_poll_at=first_poll_at, **kwargs)  # type: ignore[arg-type]
+
+
 async def first_event(trigger) -> dict:
     async for event in trigger.run():
         return event.payload
@@ -156,16 +163,8 @@ def test_a_cancelled_wait_leaves_the_others_waiting(emu, glue_conn):
 
 def test_the_gate_trigger_waits_one_interval_too_and_reports_its_last_poll(emu, glue_conn):
     run_id = emu.glue.add_run("etl", [{"status": "COMPLETED"}])
-    ref = {"workflow_name": "etl", "run_id": run_id}
-    target = RunTarget(service="glue", hook_class=HOOK, hook_kwargs={"aws_conn_id": glue_conn}, ref=ref)
     worker_polled_at = time.time()
-    gate = WorkflowRunsTrigger(
-        targets=[target.to_dict()],
-        poll_interval=0.5,
-        first_poll_at=datetime.now(timezone.utc).isoformat(),
-        last_poll_at=worker_polled_at,
-    )
-    (event,) = run_together(gate)
+    (event,) = run_together(gate_on(glue_conn, "etl", run_id, poll_interval=0.5, last_poll_at=worker_polled_at))
     assert event["status"] == "done"
     (request,) = glue_requests(emu)
     assert request["time"] >= worker_polled_at + 0.5
@@ -174,15 +173,8 @@ def test_the_gate_trigger_waits_one_interval_too_and_reports_its_last_poll(emu, 
 
 def test_a_gate_and_a_wait_on_the_same_run_share_its_reads(emu, glue_conn):
     run_id = emu.glue.add_run("etl", RUNNING_THEN_DONE)
-    ref = {"workflow_name": "etl", "run_id": run_id}
-    target = RunTarget(service="glue", hook_class=HOOK, hook_kwargs={"aws_conn_id": glue_conn}, ref=ref)
     now = time.time()
-    gate = WorkflowRunsTrigger(
-        targets=[target.to_dict()],
-        poll_interval=0.4,
-        first_poll_at=datetime.now(timezone.utc).isoformat(),
-        last_poll_at=now,
-    )
+    gate = gate_on(glue_conn, "etl", run_id, poll_interval=0.4, last_poll_at=now)
     wait = wait_on(glue_conn, "etl", run_id, poll_interval=0.4, last_poll_at=now)
     gate_event, wait_event = run_together(gate, wait)
     assert gate_event["status"] == "done" and wait_event["run"]["state"] == "succeeded"

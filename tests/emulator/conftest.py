@@ -6,9 +6,6 @@ boto3 clients and no Airflow hooks involved.
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +14,7 @@ import pytest
 from botocore.config import Config
 
 from airflow_workflow_runs.emulator import Emulator
+from airflow_workflow_runs.emulator.control_client import control
 
 # botocore's ``retries={"max_attempts": N}`` counts *retries* (N=1 is two attempts);
 # ``total_max_attempts`` counts attempts, so 1 really means "no retry".
@@ -70,19 +68,6 @@ def glue(request: pytest.FixtureRequest, emu: Emulator) -> Any:
 def make_glue() -> Any:
     """``make_glue(url, verify=None, config=NO_RETRIES, **client_kwargs)`` -> boto3 Glue client."""
     return glue_client
-
-
-def control(emulator: Emulator | str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """One call to ``/_emulator/<path>`` over plain HTTP (an emulator or its ``http_url``): ``(status, answer)``."""
-    base = emulator if isinstance(emulator, str) else emulator.http_url
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base}/_emulator/{path}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read())
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ pinned) or its workflow and window, and its terminal answer once seen. Nothing h
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -90,6 +91,11 @@ class RunTarget:
     @property
     def pinned(self) -> bool:
         return self.ref is not None
+
+    @property
+    def hook_key(self) -> tuple[str, str]:
+        """Targets with equal keys use one hook (class and kwargs: one connection) and its client."""
+        return self.hook_class, json.dumps(dict(self.hook_kwargs), sort_keys=True, default=str)
 
     @property
     def finished(self) -> bool:

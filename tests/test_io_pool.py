@@ -107,3 +107,20 @@ def test_the_pool_returns_errors_and_cancels_what_is_queued_at_shutdown():
     assert busy.result(timeout=10) is True and queued.cancelled()
     with pytest.raises(RuntimeError, match="after shutdown"):
         pool.submit(lambda: None)
+
+
+def test_logic_apps_aio_connections_follow_the_pool_size_too(emu, monkeypatch):
+    """aiohttp's own limit is 100 connections: with more I/O threads, Logic Apps would queue behind it."""
+    from tests.logic_apps_helpers import client as logic_apps_client
+    from tests.logic_apps_helpers import ref
+
+    monkeypatch.setenv(IO_THREADS, "7")
+    la = logic_apps_client(emu)
+    run_name = emu.logic_apps.add_run("wf", [{"status": "Running"}])
+
+    async def poll() -> int:
+        await la.aget_run(ref(run_name))
+        assert la._aio is not None
+        return la._aio.arm._pipeline._transport.session.connector.limit
+
+    assert asyncio.run(poll()) == 7

@@ -65,7 +65,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
-from airflow_workflow_runs.clients.io import run_blocking
+from airflow_workflow_runs.clients.io import io_threads, run_blocking
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -319,6 +319,20 @@ def _one_tls_context_transport() -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self._tls_contexts: dict[tuple[Any, Any], Any] = {}
+
+        async def open(self) -> None:
+            # aiohttp's connector allows 100 connections: as many as the I/O pool has threads, as
+            # the blocking clients do. The session is azure-core's own otherwise.
+            if getattr(self, "session", None) is None and self._session_owner:
+                import aiohttp
+
+                self.session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=io_threads()),
+                    trust_env=self._use_env_settings,
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                    auto_decompress=False,
+                )
+            await super().open()
 
         def _build_ssl_config(self, cert: Any, verify: Any) -> Any:
             key = (tuple(cert) if isinstance(cert, list | tuple) else cert, verify)

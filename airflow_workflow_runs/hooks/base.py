@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -32,6 +32,7 @@ from airflow_workflow_runs.model import (
     WorkflowRun,
     choose_run,
 )
+from airflow_workflow_runs.registry import SDK_IMPORT_LOCK
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -49,6 +50,7 @@ class _CachedClient:
 
 
 _SHARED: dict[tuple[str, str | None, str], _CachedClient] = {}
+_BUILT_ONCE: set[type] = set()
 _LOCKS: dict[tuple[int, tuple[str, str | None, str]], asyncio.Lock] = {}
 
 
@@ -87,7 +89,8 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
 
     @cached_property
     def client(self) -> ClientT:
-        return self.build_client(self._load_connection())
+        conn = self._load_connection()
+        return self._first_build_locked(lambda: self.build_client(conn))
 
     def get_run(self, ref: RunRef) -> WorkflowRun:
         return self.client.get_run(ref)
@@ -173,9 +176,23 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             return client
 
     def _build_async_client(self, conn: Connection | None) -> ClientT:
-        client = self.build_client(conn)
-        client.prepare_async()
-        return client
+        def build() -> ClientT:
+            client = self.build_client(conn)
+            client.prepare_async()
+            return client
+
+        return self._first_build_locked(build)
+
+    def _first_build_locked(self, build: Callable[[], ClientT]) -> ClientT:
+        """A hook class's first client is built under the SDK import lock: it imports the rest of
+        its SDK (see :mod:`airflow_workflow_runs.registry`). Later ones, maybe slow (an STS role
+        assumption), are built without it."""
+        if type(self) in _BUILT_ONCE:
+            return build()
+        with SDK_IMPORT_LOCK:
+            client = build()
+            _BUILT_ONCE.add(type(self))
+            return client
 
     async def _aload_connection(self) -> Connection | None:
         if self.conn_id is None:

@@ -27,7 +27,6 @@ from airflow_workflow_runs.model import (
 )
 from airflow_workflow_runs.outcome import WorkflowRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
-from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -129,6 +128,8 @@ class WorkflowRunOperator(BaseOperator):
             if run is not None and run.is_terminal:
                 return finish(run)
             polled_at = time.time()
+            from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger  # not at DAG parse
+
             self.defer(
                 trigger=WorkflowRunTrigger(
                     hook_class=self.hook_class_path,

@@ -34,8 +34,6 @@ from airflow_workflow_runs.model import TimeWindow, WorkflowRun, WorkflowRunErro
 from airflow_workflow_runs.outcome import WatchedRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
 from airflow_workflow_runs.targets import RunTarget, ServiceArguments
-from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -180,6 +178,8 @@ class WorkflowRunSensor(BaseSensorOperator):
         last_poll_at: float | None,
         timeout: timedelta | None = None,
     ) -> None:
+        from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger  # not at DAG parse
+
         self.defer(
             trigger=WorkflowRunTrigger(
                 hook_class=self.hook_class_path,
@@ -204,6 +204,8 @@ class WorkflowRunSensor(BaseSensorOperator):
             window=window,
         )
         assert self._first_poll_at is not None
+        from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger  # not at DAG parse
+
         self.defer(
             trigger=WorkflowRunsTrigger(
                 targets=[target.to_dict()],

@@ -37,8 +37,6 @@ from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.registry import load_hook_class
 from airflow_workflow_runs.sensors.workflow_run import data_interval_window, first_poll_time, soft_fail_skips
 from airflow_workflow_runs.targets import RunTarget, ServiceArguments
-from airflow_workflow_runs.triggers.polling import ThreadReader, group_key, poll_targets
-from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -189,6 +187,8 @@ class WorkflowRunsSensor(BaseSensorOperator):
     ) -> None:
         """Defer on the targets; the trigger's first poll comes one interval after ``last_poll_at``."""
         assert self._first_poll_at is not None
+        from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger  # not at DAG parse
+
         self.defer(
             trigger=WorkflowRunsTrigger(
                 targets=[target.to_dict() for target in targets],
@@ -227,7 +227,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
         else:
             workflow = hook.client.validate_workflow(arguments.workflow(values))
             target = replace(target, workflow=workflow, window=self._window(context, values))
-        self._hooks.setdefault(group_key(target), hook)
+        self._hooks.setdefault(target.hook_key, hook)
         return target
 
     def _window(self, context: Context, values: Mapping[str, Any]) -> TimeWindow:
@@ -239,6 +239,8 @@ class WorkflowRunsSensor(BaseSensorOperator):
     def _poll(self, context: Context, targets: list[RunTarget]) -> list[RunTarget]:
         if self._first_poll_at is None:
             self._first_poll_at = first_poll_time(self, context)
+        from airflow_workflow_runs.triggers.polling import ThreadReader, poll_targets  # not at DAG parse
+
         updated = asyncio.run(poll_targets(targets, self._first_poll_at, ThreadReader(), self._hooks)).targets
         if [t.ref for t in updated] != [t.ref for t in targets]:
             self._push_pins(context, updated)

@@ -11,7 +11,6 @@ was (it is polled again); any other error finishes it with that error.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import defaultdict
@@ -70,10 +69,6 @@ async def build_hook(target: RunTarget) -> WorkflowRunHook:
     return (await aload_hook_class(target.hook_class))(**target.hook_kwargs)
 
 
-def group_key(target: RunTarget) -> tuple[str, str]:
-    return target.hook_class, json.dumps(dict(target.hook_kwargs), sort_keys=True, default=str)
-
-
 @dataclass
 class Poll:
     """What one poll learned: the targets updated (same order), whether the services pushed back,
@@ -108,7 +103,7 @@ async def poll_targets(
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, target in enumerate(targets):
         if not target.finished:
-            groups[group_key(target)].append(index)
+            groups[target.hook_key].append(index)
 
     async def poll_group(key: tuple[str, str], indexes: list[int]) -> None:
         try:

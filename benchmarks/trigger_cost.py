@@ -2,22 +2,28 @@
 
 ``python benchmarks/trigger_cost.py SPEC.json OUT.json``. Like a triggerer, the process imports
 the trigger stack once, then runs every wait as a task of one asyncio loop. A couple of warm-up
-waits run first (module-level caches, botocore's service models, the executor threads), then the
+waits run first (module-level caches, botocore's service models, the I/O pool threads), then the
 shared-client cache is emptied, so the measured phase includes building every SDK client the side
 builds. Measured: process CPU time (all threads), wall time, RSS before, at peak and after, and
 the number of SDK clients built. The emulator runs in the parent process, so its work is not
 counted here; the parent reads its request log for requests per poll.
 
-Sides: ``ours`` = ``WorkflowRunTrigger`` on ``GlueWorkflowRunHook`` (GetWorkflowRun);
-``amazon`` = ``GlueJobCompleteTrigger`` (GetJobRun through an aiobotocore waiter); ``gate`` = ONE
-``WorkflowRunsTrigger`` holding every run (policy ``all``; GetWorkflowRuns shared by the runs of
-one workflow). The first two make one trigger per run.
+The spec names each run as ``[workflow or job, run id]``. Sides: ``ours`` = ``WorkflowRunTrigger``
+on ``GlueWorkflowRunHook`` (GetWorkflowRun for a run alone in its workflow; waits on runs of one
+workflow share GetWorkflowRuns, see ``triggers/shared_reads.py``); ``amazon`` =
+``GlueJobCompleteTrigger`` (GetJobRun through an aiobotocore waiter); ``gate`` = ONE
+``WorkflowRunsTrigger`` holding every run (policy ``all``). The first two make one trigger per run.
+With ``deferred_together``, our triggers all say they deferred at the same moment
+(``last_poll_at``, so their first polls come one interval later, together), as the gate says.
+Our waits' polls are counted in the child (by wrapping ``read_run``, instrumentation only): how
+many each wait sent, and how many reads served them (a shared read gives its waits one send time).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import json
 import sys
@@ -31,6 +37,11 @@ from typing import Any
 from benchlib import CONN_ID, PeakRss, raise_fd_limit, rss_bytes, uss_bytes, versions, write_json
 
 Factory = Callable[[str], Any]
+#: A run the spec names: (workflow or job name, run id).
+Target = tuple[str, str]
+
+#: The current wait's list of poll send times (set in each wait's task; read by the read_run wrapper).
+_POLLS: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("polls", default=None)
 
 
 class Side:
@@ -40,12 +51,13 @@ class Side:
         self.spec = spec
         self.clients_built = 0
 
-    def trigger(self, name: str, run_id: str) -> Any:
+    def trigger(self, name: str, run_id: str, last_poll_at: float | None) -> Any:
         raise NotImplementedError
 
-    def triggers(self, name: str, run_ids: Sequence[str]) -> list[Any]:
-        """The triggers that wait on these runs of ``name``: one per run unless the side batches them."""
-        return [self.trigger(name, run_id) for run_id in run_ids]
+    def triggers(self, targets: Sequence[Target]) -> list[Any]:
+        """The triggers that wait on these runs: one per run unless the side batches them."""
+        last_poll_at = time.time() if self.spec.get("deferred_together") else None
+        return [self.trigger(name, run_id, last_poll_at) for name, run_id in targets]
 
     def succeeded(self, payload: Mapping[str, Any]) -> bool:
         raise NotImplementedError
@@ -77,14 +89,16 @@ class Ours(Side):
             return build(hook, conn)
 
         GlueWorkflowRunHook.build_client = counting_build_client  # type: ignore[method-assign]
+        count_polls()
 
-    def trigger(self, name: str, run_id: str) -> Any:
+    def trigger(self, name: str, run_id: str, last_poll_at: float | None) -> Any:
         return self._trigger_class(
             hook_class="airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
             hook_kwargs={"aws_conn_id": CONN_ID},
             ref={"workflow_name": name, "run_id": run_id},
             poll_interval=self.spec["interval"],
             deadline=time.time() + self.spec["timeout"],
+            last_poll_at=last_poll_at,
         )
 
     def succeeded(self, payload: Mapping[str, Any]) -> bool:
@@ -106,22 +120,23 @@ class Gate(Ours):
 
         self._gate_class = WorkflowRunsTrigger
 
-    def triggers(self, name: str, run_ids: Sequence[str]) -> list[Any]:
-        targets = [
+    def triggers(self, targets: Sequence[Target]) -> list[Any]:
+        run_targets = [
             {
                 "service": "glue",
                 "hook_class": "airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
                 "hook_kwargs": {"aws_conn_id": CONN_ID},
                 "ref": {"workflow_name": name, "run_id": run_id},
             }
-            for run_id in run_ids
+            for name, run_id in targets
         ]
         gate = self._gate_class(
-            targets=targets,
+            targets=run_targets,
             policy="all",
             poll_interval=self.spec["interval"],
             deadline=time.time() + self.spec["timeout"],
             first_poll_at=datetime.now(timezone.utc).isoformat(),
+            last_poll_at=time.time() if self.spec.get("deferred_together") else None,
         )
         return [gate]
 
@@ -146,7 +161,7 @@ class Amazon(Side):
 
         AwsGenericHook._get_async_conn = counting_get_async_conn  # type: ignore[method-assign]
 
-    def trigger(self, name: str, run_id: str) -> Any:
+    def trigger(self, name: str, run_id: str, last_poll_at: float | None) -> Any:
         return self._trigger_class(
             job_name=name,
             run_id=run_id,
@@ -160,19 +175,40 @@ class Amazon(Side):
         return payload.get("status") == "success"
 
 
-async def _first_event(trigger: Any) -> Mapping[str, Any] | None:
+def count_polls() -> None:
+    """Wrap our trigger's ``read_run`` to note every poll's send time in the calling wait's list."""
+    from airflow_workflow_runs.triggers import workflow_run
+
+    read = workflow_run.read_run
+
+    async def counting_read_run(*args: Any, **kwargs: Any) -> Any:  # instrumentation only: notes, then returns
+        reading = await read(*args, **kwargs)
+        polls = _POLLS.get()
+        if polls is not None:
+            polls.append(reading.sent_at)
+        return reading
+
+    workflow_run.read_run = counting_read_run  # type: ignore[assignment]
+
+
+async def _first_event(trigger: Any, polls: list[float]) -> Mapping[str, Any] | None:
+    _POLLS.set(polls)
     async with contextlib.aclosing(trigger.run()) as events:
         async for event in events:
             return dict(event.payload)
     return None
 
 
-async def run_waits(side: Side, name: str, run_ids: Sequence[str], timeout: float) -> dict[str, Any]:
+async def run_waits(side: Side, targets: Sequence[Target], timeout: float) -> dict[str, Any]:
     """Start the side's triggers for these runs at once; bounded by ``timeout`` (stragglers are cancelled).
 
     ``outcomes["succeeded"]`` counts runs (a gate's event reports many); other outcomes count triggers.
+    ``polls_per_trigger``: how many of our ``WorkflowRunTrigger``s sent how many polls (none for the
+    other sides); ``reads``: the distinct send times of those polls (a shared read has one).
     """
-    tasks = [asyncio.create_task(_first_event(trigger)) for trigger in side.triggers(name, run_ids)]
+    triggers = side.triggers(targets)
+    polls: list[list[float]] = [[] for _ in triggers]
+    tasks = [asyncio.create_task(_first_event(trigger, sent)) for trigger, sent in zip(triggers, polls, strict=True)]
     _, pending = await asyncio.wait(tasks, timeout=timeout)
     for task in pending:
         task.cancel()
@@ -194,7 +230,15 @@ async def run_waits(side: Side, name: str, run_ids: Sequence[str], timeout: floa
                 outcomes["succeeded"] += succeeded
             else:
                 outcomes[f"event {json.dumps(payload, default=str)[:200]}"] += 1
-    return {"outcomes": dict(outcomes), "errors": errors, "triggers": len(tasks)}
+    counted = [len(sent) for sent in polls if sent]
+    return {
+        "outcomes": dict(outcomes),
+        "errors": errors,
+        "triggers": len(tasks),
+        "polls_per_trigger": dict(Counter(counted)),
+        "polls_sent": sum(counted),
+        "reads": len({t for sent in polls for t in sent}),
+    }
 
 
 def live_sdk_clients() -> int:
@@ -205,15 +249,15 @@ def live_sdk_clients() -> int:
 
 
 async def measure(side: Side, spec: Mapping[str, Any]) -> dict[str, Any]:
-    # A gate's warm-up runs are in another workflow, so its measured GetWorkflowRuns list only measured runs.
-    warmup = await run_waits(side, spec.get("warmup_name", spec["name"]), spec["warmup"], spec["timeout"])
+    # Warm-up runs are in workflows of their own, so a measured GetWorkflowRuns lists measured runs only.
+    warmup = await run_waits(side, [tuple(t) for t in spec["warmup"]], spec["timeout"])
     side.reset_caches()
     built_in_warmup, side.clients_built = side.clients_built, 0
     gc.collect()
     rss0, uss0 = rss_bytes(), uss_bytes()
     with PeakRss() as peak:
         epoch0, wall0, cpu0 = time.time(), time.perf_counter(), time.process_time()
-        result = await run_waits(side, spec["name"], spec["runs"], spec["timeout"])
+        result = await run_waits(side, [tuple(t) for t in spec["runs"]], spec["timeout"])
         wall1, cpu1, epoch1 = time.perf_counter(), time.process_time(), time.time()
     gc.collect()
     rss1, uss1 = rss_bytes(), uss_bytes()

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.hooks.glue import GlueWorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun
 from airflow_workflow_runs.targets import RunTarget
@@ -180,3 +181,17 @@ def test_a_gate_and_a_wait_on_the_same_run_share_its_reads(emu, glue_conn):
     assert gate_event["status"] == "done" and wait_event["run"]["state"] == "succeeded"
     # Apart they would alternate until each saw COMPLETED: 5 requests. Together: 4 at most.
     assert len(glue_requests(emu, "GetWorkflowRun")) <= 4
+
+
+def test_first_polls_of_waits_deferred_together_are_spread_but_never_early():
+    """A thousand waits deferred (or resumed by a restarted triggerer) together would otherwise poll
+    in one instant, every interval; waits one request answers keep one offset and share it."""
+    t = 1_800_000_000.0
+    glue = GlueRunClient(boto_client=None)  # batch keys need no connection
+    etl, other = (glue.batch_key({"workflow_name": name, "run_id": "wr_1"}) for name in ("etl", "other"))
+    assert glue.batch_key({"workflow_name": "etl", "run_id": "wr_2"}) == etl
+    polls = [PollTime.first(t, 10.0, key) for key in (etl, other)]
+    assert all(t + 10.0 <= when.due == when.earliest <= t + 11.0 for when in polls)
+    assert polls[0] == PollTime.first(t, 10.0, etl) and polls[0] != polls[1]
+    assert PollTime.first(t, 600.0, other).due <= t + 602.0  # at most 2 s later, however long the interval
+    assert PollTime.first(t, 10.0) == PollTime.exactly(t + 10.0)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +30,10 @@ from airflow_workflow_runs.model import TransientServiceError
 
 #: How much of an interval early a regular poll may be read, to share a request with other waits.
 EARLY_READ_SHARE = 0.5
+#: First polls of waits deferred together are spread over this much of their interval, at most
+#: FIRST_POLL_SPREAD_MAX seconds (see :meth:`PollTime.first`).
+FIRST_POLL_SPREAD = 0.1
+FIRST_POLL_SPREAD_MAX = 2.0
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,21 @@ class PollTime:
         return cls(moment, moment)
 
     @classmethod
-    def first(cls, worker_polled_at: float | None, interval: float) -> PollTime:
-        """A trigger's first poll: one interval after the worker's last one, not sooner (at once for
-        a trigger stored by an earlier release, which has no ``last_poll_at``)."""
-        return cls.now() if worker_polled_at is None else cls.exactly(worker_polled_at + interval)
+    def first(cls, worker_polled_at: float | None, interval: float, spread_key: object = None) -> PollTime:
+        """A trigger's first poll: one interval after the worker's last one, never sooner (at once
+        for a trigger stored by an earlier release, which has no ``last_poll_at``), plus an offset
+        of up to :data:`FIRST_POLL_SPREAD` of the interval (at most ``FIRST_POLL_SPREAD_MAX``
+        seconds) fixed by ``spread_key``.
+
+        Waits deferred together, or resumed together by a restarted triggerer, would otherwise poll
+        in the same instant, and keep doing so: a thousand answers parsed at once. The offset comes
+        from the batch key, so waits one request can answer keep the same offset and share it.
+        """
+        start = time.time() if worker_polled_at is None else worker_polled_at + interval
+        if spread_key is not None:
+            fraction = zlib.crc32(repr(spread_key).encode()) / 0xFFFFFFFF
+            start += fraction * min(interval * FIRST_POLL_SPREAD, FIRST_POLL_SPREAD_MAX)
+        return cls.exactly(start)
 
     @classmethod
     def after(cls, last_read: float, interval: float) -> PollTime:

@@ -100,7 +100,8 @@ class WorkflowRunTrigger(BaseTrigger):
         what = describe_ref(hook.client_service, self.ref)
         failures = 0
         last_status: str | None = None
-        when = PollTime.first(self.last_poll_at, self.poll_interval)
+        client = await hook.aget_client()
+        when = PollTime.first(self.last_poll_at, self.poll_interval, spread_key=client.batch_key(self.ref))
         while True:
             if await deadline_before(when, self.deadline):
                 yield TriggerEvent(

@@ -38,7 +38,7 @@ def test_blocking_calls_run_in_the_providers_pool_with_the_callers_context():
 
 def test_the_pool_size_comes_from_airflow_configuration(monkeypatch):
     monkeypatch.delenv(IO_THREADS, raising=False)
-    assert io_threads() == DEFAULT_IO_THREADS == 128
+    assert io_threads() == DEFAULT_IO_THREADS == 64
     monkeypatch.setenv(IO_THREADS, "7")
     assert io_threads() == 7
 

@@ -41,6 +41,13 @@ def load_hook_class(path: str) -> type[WorkflowRunHook]:
 async def aload_hook_class(path: str) -> type[WorkflowRunHook]:
     """:func:`load_hook_class` in the I/O pool: a hook module imports its cloud SDK (seconds for
     some), which must not stall a triggerer's event loop. Cheap once the module is imported."""
-    from airflow_workflow_runs.clients.io import run_blocking  # not at DAG parse
+    loaded = _LOADED.get(path)
+    if loaded is None:
+        from airflow_workflow_runs.clients.io import run_blocking  # not at DAG parse
 
-    return await run_blocking(load_hook_class, path)
+        loaded = _LOADED[path] = await run_blocking(load_hook_class, path)
+    return loaded
+
+
+#: Hook classes already loaded, by path: a thousand triggers starting at once need no thread each.
+_LOADED: dict[str, type[WorkflowRunHook]] = {}

@@ -255,7 +255,7 @@ def latency_phase(args: argparse.Namespace, tmp: Path, stack: AmazonStack, log: 
         "interval_s": plan.interval,
         "running_s": plan.running,
         "expected_polls": {"ours": plan.expected_polls, AMAZON: plan.expected_polls + 1},
-        "io_threads": "default (128)" if args.io_threads is None else args.io_threads,
+        "io_threads": f"default ({default_io_threads()})" if args.io_threads is None else args.io_threads,
         "sides": sides,
         "ratios": latency_ratios(sides),
         "fresh_start": fresh,
@@ -263,3 +263,10 @@ def latency_phase(args: argparse.Namespace, tmp: Path, stack: AmazonStack, log: 
     }
     report["targets"] = targets(report)
     return report
+
+
+def default_io_threads() -> int:
+    """The provider's default pool size (the driver imports no Airflow, only this constant)."""
+    from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS
+
+    return DEFAULT_IO_THREADS

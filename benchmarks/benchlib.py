@@ -7,6 +7,7 @@ Airflow environment a child starts with, memory readings from ``/proc``, and sma
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import re
@@ -191,3 +192,22 @@ def versions(*dists: str) -> dict[str, str | None]:
 def fail(message: str) -> None:
     print(message, file=sys.stderr)
     raise SystemExit(2)
+
+
+POLLS: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("polls", default=None)
+
+
+def count_polls() -> None:
+    """Wrap our trigger's ``read_run`` to note every poll's send time in the calling wait's ``POLLS`` list."""
+    from airflow_workflow_runs.triggers import workflow_run
+
+    read = workflow_run.read_run
+
+    async def counting_read_run(*args: Any, **kwargs: Any) -> Any:  # instrumentation only: notes, then returns
+        reading = await read(*args, **kwargs)
+        polls = POLLS.get()
+        if polls is not None:
+            polls.append(reading.sent_at)
+        return reading
+
+    workflow_run.read_run = counting_read_run  # type: ignore[assignment]

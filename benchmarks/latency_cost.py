@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import cProfile
 import importlib
 import json
@@ -35,7 +34,7 @@ from typing import Any
 # What a triggerer has imported before any trigger runs:
 import airflow.sdk
 import airflow.triggers.base  # noqa: F401
-from benchlib import PeakRss, raise_fd_limit, rss_bytes, versions, write_json
+from benchlib import POLLS, PeakRss, count_polls, raise_fd_limit, rss_bytes, versions, write_json
 
 SPEC_POLL_SECONDS = 0.02
 CANCEL_GRACE_SECONDS = 10.0
@@ -44,7 +43,6 @@ MAX_STALL_SAMPLES = 3000
 TOP_STALL_STACKS = 12
 
 #: The current wait's list of poll send times (set in each wait's task; read by the read_run wrapper).
-_POLLS: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("polls", default=None)
 
 
 class Heartbeat:
@@ -128,22 +126,6 @@ def load_class(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def count_polls() -> None:
-    """Wrap our trigger's ``read_run`` to note every poll's send time in the calling wait's list."""
-    from airflow_workflow_runs.triggers import workflow_run
-
-    read = workflow_run.read_run
-
-    async def counting_read_run(*args: Any, **kwargs: Any) -> Any:  # instrumentation only: notes, then returns
-        reading = await read(*args, **kwargs)
-        polls = _POLLS.get()
-        if polls is not None:
-            polls.append(reading.sent_at)
-        return reading
-
-    workflow_run.read_run = counting_read_run  # type: ignore[assignment]
-
-
 def succeeded(kind: str, payload: Mapping[str, Any]) -> bool:
     if kind == "amazon":
         return payload.get("status") == "success"
@@ -152,7 +134,7 @@ def succeeded(kind: str, payload: Mapping[str, Any]) -> bool:
 
 async def one_wait(trigger_class: Any, item: Mapping[str, Any], start: float, polls: list[float]) -> Any:
     """Start one wait at its moment, as a triggerer starts a trigger; its first event's payload."""
-    _POLLS.set(polls)
+    POLLS.set(polls)
     await asyncio.sleep(max(0.0, start - time.time()))
     trigger = trigger_class(**item["kwargs"])
     async with contextlib.aclosing(trigger.run()) as events:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import gc
 import json
 import sys
@@ -34,14 +33,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchlib import CONN_ID, PeakRss, raise_fd_limit, rss_bytes, uss_bytes, versions, write_json
+from benchlib import CONN_ID, POLLS, PeakRss, count_polls, raise_fd_limit, rss_bytes, uss_bytes, versions, write_json
 
 Factory = Callable[[str], Any]
 #: A run the spec names: (workflow or job name, run id).
 Target = tuple[str, str]
 
 #: The current wait's list of poll send times (set in each wait's task; read by the read_run wrapper).
-_POLLS: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("polls", default=None)
 
 
 class Side:
@@ -175,24 +173,8 @@ class Amazon(Side):
         return payload.get("status") == "success"
 
 
-def count_polls() -> None:
-    """Wrap our trigger's ``read_run`` to note every poll's send time in the calling wait's list."""
-    from airflow_workflow_runs.triggers import workflow_run
-
-    read = workflow_run.read_run
-
-    async def counting_read_run(*args: Any, **kwargs: Any) -> Any:  # instrumentation only: notes, then returns
-        reading = await read(*args, **kwargs)
-        polls = _POLLS.get()
-        if polls is not None:
-            polls.append(reading.sent_at)
-        return reading
-
-    workflow_run.read_run = counting_read_run  # type: ignore[assignment]
-
-
 async def _first_event(trigger: Any, polls: list[float]) -> Mapping[str, Any] | None:
-    _POLLS.set(polls)
+    POLLS.set(polls)
     async with contextlib.aclosing(trigger.run()) as events:
         async for event in events:
             return dict(event.payload)

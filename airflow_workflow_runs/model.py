@@ -240,6 +240,17 @@ class TransientServiceError(WorkflowRunError):
         self.retry_after = retry_after
 
 
+class GarbledAnswer(TransientServiceError):
+    """A success status whose body is not the documented object: HTML from a proxy, a cut-off or
+    non-object JSON body, a run without a status. Retried like throttling; a wait that sees only
+    these until its deadline times out saying so, never ends as a failed run."""
+
+    def about(self, what: str) -> GarbledAnswer:
+        """The same error, its message prefixed with the run it was reading (once)."""
+        text = str(self)
+        return self if text.startswith(what) else GarbledAnswer(f"{what}: {text}", self.retry_after)
+
+
 class ServiceError(WorkflowRunError):
     """Any other refusal by the service (bad request, conflict, illegal state)."""
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_workflow_runs.model import TimeWindow, WorkflowRun, describe_ref
+from airflow_workflow_runs.model import InvalidRunReference, TimeWindow, WorkflowRun, describe_ref
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,21 @@ class ServiceArguments:
         return frozenset((self.conn_arg, *self.ref_args, *self.workflow_args, *self.option_args))
 
     def names_run(self, values: Mapping[str, Any]) -> bool:
-        """Whether the arguments give a run id (else they name a workflow and a window)."""
-        return values.get(self.run_id_arg) not in (None, "")
+        """Whether the arguments give a run id (else they name a workflow and a window).
+
+        Only an absent id (``None``) means "choose a run": an empty one (a template that rendered
+        empty) names a run too, and :meth:`ref` refuses it.
+        """
+        return values.get(self.run_id_arg) is not None
 
     def ref(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """The run's identifiers; a run id that rendered empty is refused, naming the argument."""
+        run_id = values.get(self.run_id_arg)
+        if isinstance(run_id, str) and not run_id.strip():
+            raise InvalidRunReference(
+                f"{self.service} {self.run_id_arg} rendered empty ({run_id!r}); leave it out to wait for the "
+                "newest run in the window"
+            )
         return _present(values, self.ref_args)
 
     def workflow(self, values: Mapping[str, Any]) -> dict[str, str]:

@@ -139,8 +139,9 @@ def test_https_with_the_connections_ca_bundle(emu, monkeypatch):
         ("CANCELED", RunState.CANCELLED),
         ("INSTANCE_ERROR", RunState.FAILED),
         ("STEP_ERROR", RunState.FAILED),
-        ("CANCELLED", RunState.UNKNOWN),  # never seen from Datadog: fails closed
-        ("PENDING_APPROVAL", RunState.UNKNOWN),
+        # Not in the table, and (as the emulator serves them) without an end time: still running.
+        ("CANCELLED", RunState.RUNNING),
+        ("PENDING_APPROVAL", RunState.RUNNING),
     ],
 )
 def test_every_status_maps_to_a_state(emu, hook, status, state):
@@ -152,6 +153,28 @@ def test_every_status_maps_to_a_state(emu, hook, status, state):
     assert (run.ended_at is None) == (status in ("IN_PROGRESS", "CANCELLED", "PENDING_APPROVAL"))
     if state is RunState.UNKNOWN:
         assert repr(status) in (run.error or "")
+
+
+def test_a_status_not_in_the_table_keeps_the_wait_going_until_the_instance_has_an_end_time(emu, hook, caplog):
+    instance_id = add(emu, {"status": "PENDING_APPROVAL"})
+    for _ in range(3):
+        assert hook.get_run(ref(instance_id)).state is RunState.RUNNING
+    warnings = [r for r in caplog.records if "PENDING_APPROVAL" in r.getMessage() and r.levelname == "WARNING"]
+    assert len(warnings) == 1, "the unlisted status is named once per instance, not at every poll"
+
+    raw = {
+        "data": {
+            "id": instance_id,
+            "attributes": {
+                "instanceStatus": {"detailsKind": "PENDING_APPROVAL"},
+                "startTimestamp": "2026-12-01T10:00:00Z",
+                "endTimestamp": "2026-12-01T10:05:00Z",
+            },
+        }
+    }
+    run = hook.client.parse_instance(ref(instance_id), raw)
+    assert run.state is RunState.UNKNOWN and run.is_terminal
+    assert "'PENDING_APPROVAL'" in (run.error or "")
 
 
 def test_status_table_holds_only_the_statuses_seen_from_datadog():
@@ -182,8 +205,8 @@ def test_failed_steps_and_their_errors_are_in_the_failure_text(emu, hook):
     ("bad", "rule"),
     [
         ({"workflow_id": "malformed"}, "a UUID"),
-        ({"workflow_id": ""}, "at least 1"),
-        ({"instance_id": ""}, "at least 1"),
+        ({"workflow_id": ""}, "is empty"),
+        ({"instance_id": ""}, "is empty"),
         ({"instance_id": "a/b"}, "single path segment"),
         ({"instance_id": "has space"}, "single path segment"),
         ({"instance_id": "x" * 129}, "single path segment"),

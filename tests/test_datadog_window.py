@@ -109,7 +109,7 @@ def test_listed_instances_carry_state_and_a_ref_that_reads_them_again(emu, dd):
 
 @pytest.mark.parametrize(
     ("workflow", "rule"),
-    [({"workflow_id": "not-a-uuid"}, "a UUID"), ({}, "must be a string"), ({"workflow_id": ""}, "at least 1")],
+    [({"workflow_id": "not-a-uuid"}, "a UUID"), ({}, "must be a string"), ({"workflow_id": ""}, "is empty")],
 )
 def test_an_invalid_workflow_id_fails_before_any_request(emu, dd, workflow, rule):
     with pytest.raises(InvalidRunReference, match=rule):

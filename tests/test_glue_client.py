@@ -108,7 +108,7 @@ def test_a_run_follows_its_timeline(emu, glue):
 @pytest.mark.parametrize(
     ("ref", "rule"),
     [
-        ({"workflow_name": "", "run_id": "wr_1"}, "at least 1"),
+        ({"workflow_name": "", "run_id": "wr_1"}, "is empty"),
         ({"workflow_name": "x" * 256, "run_id": "wr_1"}, "limit is 255"),
         ({"workflow_name": "etl", "run_id": "wr_1\nDROP"}, "single-line"),
         ({"workflow_name": "etl\x00", "run_id": "wr_1"}, "single-line"),

@@ -120,7 +120,7 @@ def test_a_listed_run_is_complete_and_reads_again_by_its_ref(emu, glue):
 @pytest.mark.parametrize(
     ("workflow", "rule"),
     [
-        ({"workflow_name": ""}, "at least 1"),
+        ({"workflow_name": ""}, "is empty"),
         ({"workflow_name": "x" * 256}, "limit is 255"),
         ({"workflow_name": "etl\nDROP"}, "single-line"),
         ({}, "must be a string"),

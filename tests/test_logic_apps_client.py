@@ -134,14 +134,14 @@ def test_standard_uses_azure_mgmt_webs_path_and_api_version(emu, la_client):
     ("bad", "rule"),
     [
         ({"subscription_id": "not-a-uuid"}, "a UUID"),
-        ({"resource_group_name": ""}, "at least 1"),
+        ({"resource_group_name": ""}, "is empty"),
         ({"resource_group_name": "r" * 91}, "limit is 90"),
         ({"resource_group_name": "rg/other"}, "resource group rule"),
         ({"resource_group_name": "ends-with-dot."}, "resource group rule"),
-        ({"workflow_name": ""}, "at least 1"),
+        ({"workflow_name": ""}, "is empty"),
         ({"workflow_name": "wf/runs/x"}, "one path segment"),
         ({"run_name": "run\n1"}, "one path segment"),
-        ({"site_name": ""}, "at least 1"),
+        ({"site_name": ""}, "is empty"),
         ({"run_name": None}, "must be a string"),
     ],
 )

@@ -171,7 +171,7 @@ def test_tiers_do_not_mix(emu, la_client):
         ({"resource_group_name": "ends-with-dot."}, "resource group rule"),
         ({"workflow_name": "wf/runs"}, "one path segment"),
         ({"workflow_name": None}, "must be a string"),
-        ({"site_name": ""}, "at least 1"),
+        ({"site_name": ""}, "is empty"),
     ],
 )
 def test_invalid_names_fail_naming_the_rule_before_any_request(emu, listing, bad, rule):

@@ -19,6 +19,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
+from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled
 from airflow_workflow_runs.model import (
     AccessDenied,
     RunNotFound,
@@ -68,10 +69,17 @@ def translate(
     """Return the model error for a botocore exception raised while working on ``what``."""
     if isinstance(error, ClientError):
         return _from_client_error(error, what, not_found_hint, access_hint)
-    if isinstance(error, (ConnectionError, HTTPClientError, IncompleteReadError, ResponseParserError)):
+    if isinstance(error, WorkflowRunError):
+        return error
+    if isinstance(error, (ResponseParserError, IncompleteReadError)):
+        return garbled("a body botocore could not parse", error).about(what)
+    if isinstance(error, (ConnectionError, HTTPClientError)):
         return TransientServiceError(
-            f"{what}: the service could not be reached or answered garbled data ({type(error).__name__}: {error})"
+            f"{what}: the service could not be reached ({type(error).__name__}: {error}); will retry"
         )
+    if isinstance(error, READ_ERRORS):
+        # botocore's parsers assume the documented shape: a JSON [] or "x" raises AttributeError.
+        return garbled("a body that is not the documented object", error).about(what)
     if isinstance(error, (NoCredentialsError, NoAuthTokenError, TokenRetrievalError)):
         return AccessDenied(f"{what}: no AWS credentials were found ({error}); set them in the connection")
     if isinstance(error, BotoCoreError):

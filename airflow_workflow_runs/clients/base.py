@@ -124,8 +124,15 @@ class RunClient(ABC):
         return describe_ref(self.service, ref)
 
 
-def map_status(table: Mapping[str, RunState], raw_status: Any) -> RunState:
-    """Look a raw status up in a status table; anything missing is ``UNKNOWN`` (fails closed)."""
+def map_status(table: Mapping[str, RunState], raw_status: Any, *, ignore_case: bool = False) -> RunState:
+    """Look a raw status up in a status table; anything missing is ``UNKNOWN`` (fails closed).
+
+    ``ignore_case`` for services whose SDK compares statuses without case (Azure's enums).
+    """
     if not isinstance(raw_status, str):
         return RunState.UNKNOWN
-    return table.get(raw_status, RunState.UNKNOWN)
+    state = table.get(raw_status)
+    if state is None and ignore_case:
+        folded = raw_status.casefold()
+        state = next((value for key, value in table.items() if key.casefold() == folded), None)
+    return state or RunState.UNKNOWN

@@ -29,10 +29,11 @@ from botocore.config import Config
 from botocore.tokens import FrozenAuthToken
 
 from airflow_workflow_runs.clients import aws_errors
+from airflow_workflow_runs.clients.answers import garbled, reads_answer
 from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
-from airflow_workflow_runs.model import RunState, TimeWindow, TransientServiceError, WorkflowRun, describe_ref
+from airflow_workflow_runs.model import GarbledAnswer, RunState, TimeWindow, WorkflowRun, describe_ref
 
 #: botocore's ``WorkflowRunStatus`` enum, exactly (tests compare it with the service model).
 STATUS_TABLE: Mapping[str, RunState] = {
@@ -133,9 +134,13 @@ class CodeCatalystRunClient(RunClient):
             )
         except Exception as error:
             raise self._translate(error, describe_ref(self.service, ref)) from None
+        what = describe_ref(self.service, ref)
         if "status" not in response:
-            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no status in it")
-        return self.parse_run(response)
+            raise garbled("no run status (no status field)").about(what)
+        try:
+            return self.parse_run(response)
+        except GarbledAnswer as error:
+            raise error.about(what) from None
 
     def start_run(self, space_name: str, project_name: str, workflow_id: str, client_token: str) -> dict[str, str]:
         """Start a run; the same ``client_token`` returns the same run (an idempotent retry)."""
@@ -230,6 +235,7 @@ class CodeCatalystRunClient(RunClient):
         space, project, run_id = (quote(ref.get(k, ""), safe="") for k in self.ref_fields)
         return f"{CONSOLE}/spaces/{space}/projects/{project}/ci/workflows/runs/{run_id}"
 
+    @reads_answer
     def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:
         ref = {
             "space_name": str(raw.get("spaceName", "")),

@@ -34,11 +34,13 @@ from datadog_api_client.v2.api.workflow_automation_api import WorkflowAutomation
 from datadog_api_client.v2.model.workflow_instance_create_meta import WorkflowInstanceCreateMeta
 from datadog_api_client.v2.model.workflow_instance_create_request import WorkflowInstanceCreateRequest
 
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
+    GarbledAnswer,
     InvalidRunReference,
     RunNotFound,
     RunState,
@@ -245,6 +247,7 @@ class DatadogRunClient(RunClient):
     def __init__(self, api: WorkflowAutomationApi, site: str = DEFAULT_SITE) -> None:
         self._api = api
         self.site = validate_site(site)
+        self._warned_statuses: set[tuple[str, str, str]] = set()
 
     @property
     def endpoint(self) -> str:
@@ -264,7 +267,11 @@ class DatadogRunClient(RunClient):
 
     def get_run(self, ref: RunRef) -> WorkflowRun:
         ref = self.validate_ref(ref)
-        return self.parse_instance(ref, self._get_raw(ref))
+        raw = self._get_raw(ref)
+        try:
+            return self.parse_instance(ref, raw)
+        except GarbledAnswer as error:
+            raise error.about(describe_ref(self.service, ref)) from None
 
     def _get_raw(self, ref: Mapping[str, str]) -> Mapping[str, Any]:
         what = describe_ref(self.service, ref)
@@ -274,7 +281,7 @@ class DatadogRunClient(RunClient):
             raise self._translate(error, what, "read") from None
         raw = _to_plain(response)
         if not isinstance(raw, Mapping) or not isinstance(raw.get("data"), Mapping):
-            raise TransientServiceError(f"{what}: the answer had no instance in it")
+            raise garbled("no instance object (no data)").about(what)
         return raw
 
     def cancel_run(self, ref: RunRef) -> None:
@@ -399,22 +406,30 @@ class DatadogRunClient(RunClient):
 
     # -- parsing ----------------------------------------------------------------------------------
 
+    @reads_answer
     def parse_instance(self, ref: Mapping[str, str], raw: Mapping[str, Any]) -> WorkflowRun:
-        data = _obj(raw.get("data"))
+        """Map one instance into the model.
+
+        Datadog publishes no status enum: a ``detailsKind`` missing from the table ends the wait
+        (as ``unknown``) only once the instance has an end time; until then it is running, and
+        the value is logged once per instance (:meth:`_unlisted_status`).
+        """
+        data = _obj(require_object(raw).get("data"))
         attributes = _obj(data.get("attributes"))
         instance_id = str(data.get("id") or attributes.get("id") or ref["instance_id"])
         run_ref = {"workflow_id": ref["workflow_id"], "instance_id": instance_id}
         status_obj = attributes.get("instanceStatus")
         raw_status = status_obj.get("detailsKind") if isinstance(status_obj, Mapping) else None
+        if not isinstance(raw_status, str) or not raw_status:
+            raise garbled("no instance status (no attributes.instanceStatus.detailsKind)")
         state = map_status(STATUS_TABLE, raw_status)
         steps = [s for s in attributes.get("stepStateAssociations") or [] if isinstance(s, Mapping)]
+        ended_at = _parse_time(attributes.get("endTimestamp"))
         error = None
-        if state is RunState.UNKNOWN:
-            error = (
-                f"instanceStatus.detailsKind {raw_status!r} is not in the Datadog status table of this provider"
-                if raw_status is not None
-                else "the instance carried no instanceStatus.detailsKind"
-            )
+        if state is RunState.UNKNOWN and ended_at is None:
+            state = self._unlisted_status(run_ref, raw_status)
+        elif state is RunState.UNKNOWN:
+            error = f"instanceStatus.detailsKind {raw_status!r} is not in the Datadog status table of this provider"
         if state in (RunState.FAILED, RunState.CANCELLED, RunState.UNKNOWN):
             error = "; ".join(filter(None, [error, _failure_text(attributes, steps)])) or None
         outputs = attributes.get("outputs")
@@ -426,7 +441,7 @@ class DatadogRunClient(RunClient):
             state=state,
             raw_status=str(raw_status),
             started_at=_parse_time(attributes.get("startTimestamp")),
-            ended_at=_parse_time(attributes.get("endTimestamp")),
+            ended_at=ended_at,
             error=error,
             outputs=dict(outputs) if isinstance(outputs, Mapping) else None,
             console_url=self.console_url(run_ref),
@@ -439,6 +454,19 @@ class DatadogRunClient(RunClient):
                 "site": self.site,
             },
         )
+
+    def _unlisted_status(self, ref: Mapping[str, str], raw_status: str) -> RunState:
+        """A status not in the table on an instance without an end time: still running; warned once."""
+        key = (ref["workflow_id"], ref["instance_id"], raw_status)
+        if key not in self._warned_statuses:
+            self._warned_statuses.add(key)
+            log.warning(
+                "%s reports instanceStatus.detailsKind %r, which is not in this provider's Datadog status "
+                "table; the instance has no end time, so the wait goes on (it ends as unknown once one appears)",
+                describe_ref(self.service, ref),
+                raw_status,
+            )
+        return RunState.RUNNING
 
     # -- errors -----------------------------------------------------------------------------------
 

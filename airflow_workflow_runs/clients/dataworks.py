@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import re
 import threading
 import time
@@ -54,11 +53,13 @@ from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, Throttlin
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
+from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled, reads_answer
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
+    GarbledAnswer,
     InvalidRunReference,
     RunNotFound,
     RunState,
@@ -283,12 +284,16 @@ class DataWorksRunClient(RunClient):
 
     def _parse_response(self, response: Any, ref: RunRef) -> WorkflowRun:
         body = response.body.to_map() if response is not None and response.body is not None else {}
-        raw = body.get("WorkflowInstance")
+        raw = body.get("WorkflowInstance") if isinstance(body, Mapping) else None
         if not isinstance(raw, dict) or not raw.get("Status"):
             # A 200 without the instance (a proxy's or gateway's answer): ask again later.
-            raise TransientServiceError(f"{self.describe(ref)}: the answer had no workflow instance status in it")
-        return self.parse_run(raw)
+            raise garbled("no workflow instance status (no WorkflowInstance.Status)").about(self.describe(ref))
+        try:
+            return self.parse_run(raw)
+        except GarbledAnswer as error:
+            raise error.about(self.describe(ref)) from None
 
+    @reads_answer
     def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:
         """Map one ``WorkflowInstance`` object (the API's own key names) into the model."""
         ref = {"project_id": str(raw.get("ProjectId", "") or ""), "instance_id": str(raw.get("Id", ""))}
@@ -606,9 +611,11 @@ def translate(error: Exception, what: str, settings: DataWorksSettings) -> Workf
         return AccessDenied(
             f"{what}: no Alibaba Cloud credentials were found ({str(inner)[:300]}); set the AccessKey in the connection"
         )
-    if isinstance(inner, json.JSONDecodeError | ValueError | OSError) or type(error).__name__ == "UnretryableException":
+    if isinstance(inner, READ_ERRORS):  # JSONDecodeError included: an HTML page, a cut-off body
+        return garbled(f"a body the SDK could not read, at {where}", inner).about(what)
+    if isinstance(inner, OSError) or type(error).__name__ == "UnretryableException":
         return TransientServiceError(
-            f"{what}: DataWorks could not be reached or answered garbled data "
-            f"({type(inner).__name__}: {str(inner)[:200]}) at {where}"
+            f"{what}: DataWorks could not be reached ({type(inner).__name__}: {str(inner)[:200]}) at {where}; "
+            "will retry"
         )
     return ServiceError(f"{what}: {type(error).__name__}: {str(error)[:300]}")

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_workflow_runs.clients import aws_errors
+from airflow_workflow_runs.clients.answers import garbled, reads_answer
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef, map_status
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
+    GarbledAnswer,
     RunState,
     ServiceError,
     TimeWindow,
-    TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
     describe_ref,
@@ -72,7 +73,13 @@ log = logging.getLogger(__name__)
 
 def validate_workflow_name(name: object) -> str:
     return check_string(
-        "workflow_name", name, max_length=255, pattern=SINGLE_LINE, rule=SINGLE_LINE_RULE, service="glue"
+        "workflow_name",
+        name,
+        max_length=255,
+        pattern=SINGLE_LINE,
+        rule=SINGLE_LINE_RULE,
+        service="glue",
+        path_segment=False,  # sent in the JSON body, where any documented name is safe
     )
 
 
@@ -103,6 +110,7 @@ class GlueRunClient(RunClient):
                 pattern=SINGLE_LINE,
                 rule=SINGLE_LINE_RULE,
                 service="glue",
+                path_segment=False,
             ),
         }
 
@@ -115,8 +123,11 @@ class GlueRunClient(RunClient):
         raw = response.get("Run")
         if not isinstance(raw, dict) or "Status" not in raw:
             # botocore returns what it could parse of a cut-off body instead of raising.
-            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run in it")
-        return self.parse_run(raw)
+            raise garbled("no run status (no Run.Status)").about(describe_ref(self.service, ref))
+        try:
+            return self.parse_run(raw)
+        except GarbledAnswer as error:
+            raise error.about(describe_ref(self.service, ref)) from None
 
     def batch_key(self, ref: RunRef) -> tuple[str, ...]:
         """Runs of one workflow are read together: one GetWorkflowRuns answers them all."""
@@ -296,6 +307,7 @@ class GlueRunClient(RunClient):
             f"https://{region}.console.{domain}/glue/home?region={region}#/v2/etl-configuration/workflows/view/{name}"
         )
 
+    @reads_answer
     def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:
         """Map one Glue ``WorkflowRun`` structure into the model, applying the Statistics rule."""
         ref = {"workflow_name": str(raw.get("Name", "")), "run_id": str(raw.get("WorkflowRunId", ""))}

@@ -53,6 +53,7 @@ import asyncio
 import contextlib
 import functools
 import importlib
+import json
 import logging
 import re
 import urllib.request
@@ -64,11 +65,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads, run_blocking
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
+    GarbledAnswer,
     InvalidRunReference,
     RunNotFound,
     RunState,
@@ -750,14 +753,20 @@ class LogicAppsRunClient(RunClient):
 
     def parse_run(self, raw: Any, ref: Mapping[str, str]) -> WorkflowRun:
         """Map one wire ``WorkflowRun`` (either tier) into the model."""
-        if not isinstance(raw, Mapping):
-            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run in it")
+        try:
+            return self._parse_run(raw, ref)
+        except GarbledAnswer as error:
+            raise error.about(describe_ref(self.service, ref)) from None
+
+    @reads_answer
+    def _parse_run(self, raw: Any, ref: Mapping[str, str]) -> WorkflowRun:
+        raw = require_object(raw)
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
         assert isinstance(props, Mapping)
         raw_status = props.get("status", raw.get("status"))  # top level in azure-mgmt-logic's flattened model
-        if raw_status is None:
-            raise TransientServiceError(f"{describe_ref(self.service, ref)}: the answer had no run status in it")
-        state = map_status(STATUS_TABLE, raw_status)
+        if not isinstance(raw_status, str) or not raw_status:
+            raise garbled("no run status (no properties.status)")
+        state = map_status(STATUS_TABLE, raw_status, ignore_case=True)  # Azure's enums ignore case
         error = _error_text(props.get("error"))
         code = props.get("code")
         if state is RunState.SUCCEEDED and props.get("error"):
@@ -1056,6 +1065,11 @@ def _error_detail_from_body(response: Any) -> str:
     return _error_text(error) or ""
 
 
+#: What azure-mgmt-web's deserializer raises on a body of another shape (not ValueError: azure-identity
+#: raises that for a malformed tenant id, which is no answer at all).
+_SDK_READ_ERRORS = (AttributeError, TypeError, KeyError)
+
+
 def _translate_error(
     error: BaseException, what: str, *, not_found_hint: str = "", scrub: Callable[[str], str] = lambda s: s
 ) -> WorkflowRunError:
@@ -1067,6 +1081,7 @@ def _translate_error(
     from azure.core.exceptions import (
         ClientAuthenticationError,
         DecodeError,
+        DeserializationError,
         HttpResponseError,
         ResourceNotFoundError,
         ServiceRequestError,
@@ -1075,6 +1090,10 @@ def _translate_error(
 
     if isinstance(error, WorkflowRunError):
         return error
+    if isinstance(error, (json.JSONDecodeError, DecodeError, DeserializationError, *_SDK_READ_ERRORS)):
+        # An HTML page with status 200 (a proxy, a captive gateway), a cut-off or non-object body:
+        # raised by response.json() (Consumption) or azure-mgmt-web's deserializer (Standard).
+        return garbled("a body that is not the documented run object", error).about(what)
     detail = scrub(_error_detail(error))
     status = _status(error)
     if isinstance(error, ResourceNotFoundError) or status == 404:
@@ -1087,8 +1106,6 @@ def _translate_error(
             "allowing this call ('Logic App Operator' reads and cancels runs, 'Logic App Contributor' runs "
             "triggers; 'Logic Apps Standard Operator'/'Contributor' on Standard sites)."
         )
-    if isinstance(error, DecodeError):
-        return TransientServiceError(f"{what}: the service answered garbled data ({detail}); will retry")
     if isinstance(error, (ServiceRequestError, ServiceResponseError)):
         return TransientServiceError(
             f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})"

@@ -73,6 +73,8 @@ def check_reference(reference: Mapping[str, Any]) -> None:
     unknown = sorted(set(reference) - allowed)
     if unknown:
         raise ValueError(f"{service} run reference has unknown keys {unknown}; allowed: {', '.join(sorted(allowed))}")
+    if arguments.names_run(reference):
+        arguments.ref(reference)  # a run id that rendered empty is refused, naming it
     if arguments.names_run(reference) and any(reference.get(key) not in (None, "") for key in WINDOW_KEYS):
         raise ValueError(
             f"{service} run reference gives both {arguments.run_id_arg} and a time window: give one of them"

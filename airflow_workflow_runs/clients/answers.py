@@ -1,0 +1,59 @@
+"""What a client does with an answer it cannot read: one rule for every service.
+
+A 2xx answer whose body is not the documented object is a :class:`GarbledAnswer` (transient),
+wherever the reading fails: in the SDK's deserializer (botocore raises ``AttributeError`` for a
+JSON ``[]``, azure-core a ``JSONDecodeError`` for an HTML page) or in our parser.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from airflow_workflow_runs.model import GarbledAnswer, WorkflowRunError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: What reading an unexpected body raises, in an SDK's deserializer or in our parsers.
+READ_ERRORS: tuple[type[Exception], ...] = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def garbled(problem: str, error: BaseException | None = None) -> GarbledAnswer:
+    """A GarbledAnswer saying what was wrong with the body (and what reading it raised)."""
+    cause = f" ({type(error).__name__}: {str(error)[:200]})" if error is not None else ""
+    return GarbledAnswer(f"the service answered with {problem}{cause}; will retry")
+
+
+def reads_answer(parse: F) -> F:
+    """Decorate a parser of service answers: any body it cannot read becomes a GarbledAnswer,
+    never a bare ``KeyError``/``TypeError``/``AttributeError`` that would end a wait as failed."""
+
+    @functools.wraps(parse)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return parse(*args, **kwargs)
+        except WorkflowRunError:
+            raise
+        except READ_ERRORS as error:
+            raise garbled("a body that is not a readable run", error) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def require_object(raw: Any, problem: str = "no run object") -> Mapping[str, Any]:
+    """``raw`` if it is a JSON object, else a GarbledAnswer (``[]``, ``null``, a bare string)."""
+    if not isinstance(raw, Mapping):
+        raise garbled(f"{problem}: a JSON {json_kind(raw)} instead of an object")
+    return raw
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)

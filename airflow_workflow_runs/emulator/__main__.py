@@ -7,6 +7,8 @@ stdout, so a parent process can either read the pipe or poll for the file.
 ``--latency [SERVICE[.OPERATION]=]DELAY[/JITTER]`` (seconds, repeatable) makes service requests
 wait as over a real network, e.g. ``--latency 0.05 --latency dataworks=0.3/0.1``; given at all,
 the flags replace the scenario's latency (the ``demo`` scenario's is 50 ms +/- 20 ms).
+``--chaos RATE [--chaos-seed N]`` faults that share of the reads of runs with a seeded random mix
+of every fault kind (see :mod:`.chaos`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 
 from .app import Emulator
+from .chaos import parse_cli as parse_chaos_cli
 from .latency import CLI_FORM, parse_cli_specs
 
 INFO_FILE = "emulator.json"
@@ -48,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"{CLI_FORM}: seconds each service request waits, e.g. 0.05 or glue.GetWorkflowRun=0.3/0.1;"
         " repeatable, the most specific match wins; replaces the scenario's latency (demo: 0.05/0.02)",
     )
+    parser.add_argument(
+        "--chaos",
+        type=float,
+        metavar="RATE",
+        help="fault this share (0..1) of the reads of runs with a random mix of every fault kind, e.g. 0.35",
+    )
+    parser.add_argument("--chaos-seed", type=int, metavar="N", help="the chaos generator's seed (default 0)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -75,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir=args.state_dir,
             scenario=args.scenario,
             latency=parse_cli_specs(args.latency) if args.latency else None,
+            chaos=parse_chaos_cli(args.chaos, args.chaos_seed),
         ).start()
     except (ValueError, OSError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)

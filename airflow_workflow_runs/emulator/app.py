@@ -45,6 +45,8 @@ class Emulator:
     time for time-based timeline steps (see :class:`~.clock.ManualClock`). ``latency`` makes
     service requests wait as over a real network (see :mod:`.latency`): seconds, or an object
     of rules; it replaces the scenario's ``"latency"`` and is what :meth:`reset` goes back to.
+    ``chaos`` faults a seeded random share of the reads of runs (see :mod:`.chaos`), e.g.
+    ``{"seed": 7, "rate": 0.35}``; like ``latency``, it wins over the scenario's and reset restores it.
     """
 
     def __init__(
@@ -58,13 +60,14 @@ class Emulator:
         clock: Clock | None = None,
         services: Iterable[type[Service]] = BUILTIN_SERVICES,
         latency: float | Mapping[str, Any] | None = None,
+        chaos: Mapping[str, Any] | None = None,
     ) -> None:
         self.host = host
         self._ports = (port, tls_port)
         self._own_state_dir = state_dir is None
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self.store = Store(clock)
-        self.dispatcher = Dispatcher(self.store, services, self.info, latency)
+        self.dispatcher = Dispatcher(self.store, services, self.info, latency, chaos)
         self._listeners: tuple[Listener, Listener] | None = None
         self._ca_bundle: Path | None = None
         self._lock = threading.Lock()
@@ -72,6 +75,8 @@ class Emulator:
             self.load_scenario(scenario)
             if latency is not None:  # given explicitly: it wins over the scenario's
                 self.dispatcher.latency.restore()
+            if chaos is not None:
+                self.dispatcher.chaos.restore()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -260,6 +265,22 @@ class Emulator:
         for none) and return them normalized; :meth:`reset` goes back to the constructor's."""
         return self.dispatcher.latency.set(spec)
 
+    def chaos(self) -> dict[str, Any]:
+        """The chaos in force (``settings``, ``None`` when off), the reads it saw per service, and the
+        faults it injected per service and kind."""
+        return self.dispatcher.chaos.to_dict()
+
+    def set_chaos(self, spec: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Replace the chaos (``None`` for none), from its seed's first draw; :meth:`reset` goes back
+        to the constructor's."""
+        return self.dispatcher.chaos.set(spec)
+
+    def revoke_credentials(self, service: str, *secrets: str) -> int:
+        """Revoke credentials of ``service`` mid-wait: these tokens or keys, or with none given every one
+        presented so far (Logic Apps: every token issued so far). The next request with one gets the
+        service's own authentication error; new credentials are accepted. Returns how many."""
+        return self.service(service).revoke_credentials(*secrets)
+
     def schedule(self, service: str, every_seconds: float, **run: Any) -> dict[str, Any]:
         """Start a run of ``service`` every ``every_seconds``, the first now (see :mod:`.schedules`).
 
@@ -289,5 +310,6 @@ class Emulator:
         self.store.log.clear()
 
     def reset(self) -> None:
-        """Forget all workflows, runs, schedules, faults and logged requests; restore the constructor's latency."""
+        """Forget all workflows, runs, schedules, faults, revocations and logged requests; restore the
+        constructor's latency and chaos."""
         self.dispatcher.reset()

@@ -7,7 +7,8 @@ cursor ``nextToken`` (runs starting meanwhile do not shift later pages). Its ord
 newest first here, as the console shows runs; ``list_oldest_first(True)`` flips it so tests can
 check that clients do not rely on it.
 Errors carry ``x-amzn-ErrorType`` and ``{"message": ...}``. Tokens are kept only as SHA-256
-digests, so tests can check which token arrived without the emulator holding secrets.
+digests, so tests can check which token arrived without the emulator holding secrets; a token
+revoked mid-wait (:meth:`CodeCatalystService.revoke_credentials`) is answered 401 UnauthorizedException.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position
 from .wire import Request, Response
@@ -80,6 +81,8 @@ class CodeCatalystService(Service):
 
     name = "codecatalyst"
     operations = frozenset({"GetWorkflowRun", "StartWorkflowRun", "ListWorkflowRuns"})
+    chaos_operations = frozenset({"GetWorkflowRun", "ListWorkflowRuns"})
+    throttling = ({"status": 429, "error_type": "ThrottlingException"},)
 
     def __init__(self, store: Any) -> None:
         super().__init__(store)
@@ -88,6 +91,7 @@ class CodeCatalystService(Service):
     def reset(self) -> None:
         self.token_digests: list[str] = []
         self._valid_digests: set[str] | None = None
+        self._revoked: set[str] = set()
         self._client_tokens: dict[tuple[str, str, str], str] = {}
         self._oldest_first = False
 
@@ -130,6 +134,8 @@ class CodeCatalystService(Service):
             raise CodeCatalystError(401, "Missing bearer token", "UnauthorizedException")
         token_digest = digest(auth[7:].strip())
         self.token_digests.append(token_digest)
+        if token_digest in self._revoked:
+            raise CodeCatalystError(401, "The bearer token was revoked or has expired", "UnauthorizedException")
         if self._valid_digests is not None and token_digest not in self._valid_digests:
             raise CodeCatalystError(403, "The token is not valid for this space", "AccessDeniedException")
 
@@ -217,7 +223,18 @@ class CodeCatalystService(Service):
         """List runs oldest first (the real order is undocumented); ``reset()`` restores newest first."""
         self._oldest_first = oldest_first
 
+    def remove_status(self, operation: str, payload: Any) -> bool:
+        if not isinstance(payload, dict):
+            return False
+        return drop_key(payload.get("items") if operation == "ListWorkflowRuns" else payload, "status")
+
     # --- set-up (Python and control API) ------------------------------------------------------
+
+    def revoke_credentials(self, *secrets: str) -> int:
+        """Answer 401 to these bearer tokens from now on (none given: every token seen so far)."""
+        digests = {digest(t) for t in secrets} if secrets else set(self.token_digests)
+        self._revoked |= digests
+        return len(digests)
 
     def require_tokens(self, *tokens: str) -> None:
         """Answer 403 to any bearer token but these (none given: accept any token)."""

@@ -4,7 +4,9 @@ It lets a test in another process (or a shell with curl) do what the in-process 
 health, reset, faults, latency, the request log, scenarios and schedules. Service set-up routes
 (workflows, runs) come from each service's ``control_routes`` and are mounted next to these by the
 dispatcher. ``PUT latency`` takes the JSON form of :mod:`.latency` and replaces every rule;
-``DELETE latency`` goes back to the latency the emulator was constructed with, as reset does.
+``DELETE latency`` goes back to the latency the emulator was constructed with, as reset does;
+``chaos`` works the same way (see :mod:`.chaos`). ``POST revoke`` takes ``{"service": name,
+"secrets": [...]}`` (no secrets: every credential presented so far) and answers ``{"revoked": n}``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> list[Route]:
-    """Routes for health, info, reset, scenario, faults, latency, schedules and the request log."""
+    """Routes for health, info, reset, scenario, faults, latency, chaos, revocation, schedules and the
+    request log."""
     store = dispatcher.store
 
     def health(_: ControlRequest) -> Any:
@@ -57,6 +60,25 @@ def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> l
     def restore_latency(_: ControlRequest) -> Any:
         return {"latency": dispatcher.latency.restore()}
 
+    def get_chaos(_: ControlRequest) -> Any:
+        return {"chaos": dispatcher.chaos.to_dict()}
+
+    def set_chaos(call: ControlRequest) -> Any:
+        return {"chaos": dispatcher.chaos.set(call.body)}
+
+    def restore_chaos(_: ControlRequest) -> Any:
+        return {"chaos": dispatcher.chaos.restore()}
+
+    def revoke(call: ControlRequest) -> Any:
+        body = call.body_object()
+        service = dispatcher.services.get(str(body.get("service")))
+        if service is None:
+            raise ControlError(400, f"send {{'service': one of {sorted(dispatcher.services)}, 'secrets': [...]}}")
+        secrets = body.get("secrets") or []
+        if not isinstance(secrets, list) or not all(isinstance(s, str) and s for s in secrets):
+            raise ControlError(400, "'secrets' must be a list of non-empty strings")
+        return {"revoked": service.revoke_credentials(*secrets)}
+
     def add_schedules(call: ControlRequest) -> Any:
         return {"schedules": [s.to_dict() for s in dispatcher.add_schedules(call.body)]}
 
@@ -86,6 +108,10 @@ def core_routes(dispatcher: Dispatcher, info: Callable[[], dict[str, Any]]) -> l
         Route("GET", "latency", get_latency),
         Route("PUT", "latency", set_latency),
         Route("DELETE", "latency", restore_latency),
+        Route("GET", "chaos", get_chaos),
+        Route("PUT", "chaos", set_chaos),
+        Route("DELETE", "chaos", restore_chaos),
+        Route("POST", "revoke", revoke),
         Route("GET", "schedules", list_schedules),
         Route("POST", "schedules", add_schedules),
         Route("DELETE", "schedules", clear_schedules),

@@ -8,7 +8,8 @@ items carry only status and timestamps, as in Datadog's recorded answers; POST: 
 HTTP or HTTPS (the SDK takes either through ``Configuration(host=...)``).
 
 Every request needs ``DD-API-KEY`` and ``DD-APPLICATION-KEY``: without them the answer is 403
-``{"errors": ["Forbidden"]}``, as Datadog's. Keys are kept only as SHA-256 digests. Errors are
+``{"errors": ["Forbidden"]}``, as Datadog's, and so are keys revoked mid-wait
+(:meth:`DatadogService.revoke_credentials`). Keys are kept only as SHA-256 digests. Errors are
 ``{"errors": [...]}`` (objects with ``code``/``detail`` where Datadog's recorded answers have them);
 a 429 carries ``X-RateLimit-Limit/Period/Remaining/Reset/Name``.
 
@@ -28,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position, Step
 from .wire import Request, Response
@@ -88,6 +89,8 @@ class DatadogService(Service):
     operations = frozenset(
         {"GetWorkflowInstance", "CreateWorkflowInstance", "CancelWorkflowInstance", "ListWorkflowInstances"}
     )
+    chaos_operations = frozenset({"GetWorkflowInstance", "ListWorkflowInstances"})
+    throttling = ({"status": 429},)  # every 429 carries X-RateLimit-Reset (see _errors)
 
     def __init__(self, store: Any) -> None:
         super().__init__(store)
@@ -97,6 +100,7 @@ class DatadogService(Service):
         #: ``(api key digest, application key digest)`` of every authenticated request, in order.
         self.key_digests: list[tuple[str, str]] = []
         self._valid: tuple[str, str] | None = None
+        self._revoked: set[str] = set()
         #: Seconds put in ``X-RateLimit-Reset`` of a 429.
         self.rate_limit_reset: int = 1
         #: ListWorkflowInstances order: "newest_first", or "creation" (oldest added first). Datadog
@@ -169,6 +173,8 @@ class DatadogService(Service):
             raise DatadogError(403, ["Forbidden"])
         pair = (digest(api_key), digest(app_key))
         self.key_digests.append(pair)
+        if pair[0] in self._revoked or pair[1] in self._revoked:
+            raise DatadogError(403, ["Forbidden"])
         if self._valid is not None and pair != self._valid:
             raise DatadogError(403, ["Forbidden"])
 
@@ -281,7 +287,21 @@ class DatadogService(Service):
             },
         }
 
+    def remove_status(self, operation: str, payload: Any) -> bool:
+        if not isinstance(payload, dict):
+            return False
+        data = payload.get("data")
+        items = data if isinstance(data, list) else [data]
+        return drop_key([i.get("attributes") for i in items if isinstance(i, dict)], "instanceStatus")
+
     # --- set-up (Python and control API) ------------------------------------------------------
+
+    def revoke_credentials(self, *secrets: str) -> int:
+        """Answer 403 to requests with any of these API or application keys (none given: every key
+        seen so far)."""
+        digests = {digest(k) for k in secrets} if secrets else {d for pair in self.key_digests for d in pair}
+        self._revoked |= digests
+        return len(digests)
 
     def require_keys(self, api_key: str | None = None, app_key: str | None = None) -> None:
         """Answer 403 to any key pair but this one (none given: accept any present keys)."""

@@ -7,7 +7,9 @@ as a form body (lists as JSON strings: ``Ids=[1234]``). Every request must be si
 with ``x-acs-content-sha256`` the SHA-256 of the body; a missing or malformed signature is a 400
 ``IncompleteSignature``. With :meth:`DataWorksService.require_credentials` the signature itself is
 verified (unknown key: 404 ``InvalidAccessKeyId.NotFound``; wrong secret: 400
-``SignatureDoesNotMatch``), which proves the connection's secret reached the request. Errors are
+``SignatureDoesNotMatch``), which proves the connection's secret reached the request. An STS
+token or access key revoked mid-wait (:meth:`DataWorksService.revoke_credentials`) is answered
+400 ``InvalidSecurityToken.Expired`` / ``InvalidAccessKeyId.Inactive``. Errors are
 ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` like Alibaba's gateway.
 
 Operations: GetWorkflowInstance, CreateWorkflowInstances, GetCreateWorkflowInstancesResult,
@@ -28,7 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position, Step
 from .wire import Request, Response
@@ -114,6 +116,11 @@ class DataWorksService(Service):
             "ListWorkflowInstances",
         }
     )
+    chaos_operations = frozenset({"GetWorkflowInstance", "ListWorkflowInstances"})
+    throttling = (
+        {"status": 400, "error_type": "Throttling.User", "message": "Request was denied due to user flow control."},
+        {"status": 429, "error_type": "Throttling", "headers": {"x-acs-retry-after": "1000"}},
+    )
 
     def __init__(self, store: Any) -> None:
         super().__init__(store)
@@ -123,6 +130,7 @@ class DataWorksService(Service):
         self.access_key_ids: list[str] = []
         self.security_token_digests: list[str | None] = []
         self._credentials: dict[str, tuple[str, str | None]] | None = None
+        self._revoked: set[str] = set()
         self.throttle_retry_after_ms: int | None = None
         self._ids = itertools.count(1_000_001)
         self._operations: dict[str, dict[str, Any]] = {}
@@ -202,6 +210,10 @@ class DataWorksService(Service):
         token = request.header("x-acs-security-token")
         self.access_key_ids.append(access_key_id)
         self.security_token_digests.append(digest(token) if token else None)
+        if token and digest(token) in self._revoked:
+            raise DataWorksError(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
+        if digest(access_key_id) in self._revoked:
+            raise DataWorksError(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
         if self._credentials is None:
             return
         known = self._credentials.get(access_key_id)
@@ -427,7 +439,23 @@ class DataWorksService(Service):
             }
         }
 
+    def remove_status(self, operation: str, payload: Any) -> bool:
+        if not isinstance(payload, dict):
+            return False
+        if operation == "ListWorkflowInstances":
+            return drop_key((payload.get("PagingInfo") or {}).get("WorkflowInstances"), "Status")
+        return drop_key(payload.get("WorkflowInstance"), "Status")
+
     # --- set-up (Python and control API) ------------------------------------------------------
+
+    def revoke_credentials(self, *secrets: str) -> int:
+        """Refuse these access key ids or STS tokens from now on (none given: every one seen so far)."""
+        if secrets:
+            digests = {digest(s) for s in secrets}
+        else:
+            digests = {digest(ak) for ak in self.access_key_ids} | {d for d in self.security_token_digests if d}
+        self._revoked |= digests
+        return len(digests)
 
     def require_credentials(self, credentials: Mapping[str, str | tuple[str, str | None]] | None = None) -> None:
         """Verify signatures: ``{access_key_id: secret}`` or ``{id: (secret, sts_token)}``; None: any."""

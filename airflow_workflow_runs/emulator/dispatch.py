@@ -2,20 +2,23 @@
 
 For service requests this is where the shared behaviour lives, so no service re-implements it:
 the request is logged, waits out the configured network latency (see :mod:`.latency`), a pending
-fault may replace or delay the answer, and a crash inside a service becomes a 500 in that
-service's own error shape instead of a dropped connection. Control requests never wait.
+fault (or else chaos, see :mod:`.chaos`) may replace or delay the answer, and a crash inside a
+service becomes a 500 in that service's own error shape instead of a dropped connection. Control
+requests never wait.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from .chaos import Chaos
 from .control import core_routes
-from .faults import Fault, parse_fault
+from .faults import JSON_BODIES, Fault, parse_fault
 from .latency import Latency
 from .scenarios import resolve_scenario
 from .schedules import Schedule, Scheduler
@@ -26,17 +29,20 @@ from .wire import Request, Response
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator/"
-_SCENARIO_KEYS = frozenset({"faults", "schedules", "latency"})  # top-level keys that are not services
+_SCENARIO_KEYS = frozenset({"faults", "schedules", "latency", "chaos"})  # top-level keys that are not services
 _HTML = (
     b"<html><head><title>502 Bad Gateway</title></head>"
     b"<body><h1>502 Bad Gateway</h1><p>injected non-JSON body</p></body></html>"
 )
+_JSON_BODIES = {"empty_list": b"[]", "null": b"null", "string": b'"injected: not an object"', "empty_object": b"{}"}
+assert set(_JSON_BODIES) == JSON_BODIES
 
 
 class Dispatcher:
     """Owns the store and the service instances; turns a :class:`Request` into a response.
 
-    ``latency`` (the JSON form of :mod:`.latency`) is the default that :meth:`reset` restores.
+    ``latency`` (the JSON form of :mod:`.latency`) and ``chaos`` (of :mod:`.chaos`) are the defaults
+    that :meth:`reset` restores.
     """
 
     def __init__(
@@ -45,6 +51,7 @@ class Dispatcher:
         service_types: Iterable[type[Service]],
         info: Callable[[], dict[str, Any]] = dict,
         latency: Any = None,
+        chaos: Any = None,
     ) -> None:
         self.store = store
         self.services: dict[str, Service] = {}
@@ -54,6 +61,7 @@ class Dispatcher:
                 raise ValueError(f"two services named {service.name!r}")
             self.services[service.name] = service
         self.latency = Latency({name: service.operations for name, service in self.services.items()}, latency)
+        self.chaos = Chaos(self.services, chaos)
         self.stopping = threading.Event()
         self.scheduler = Scheduler(store, self.services)
         self._routes = [(r.method, r.compile(""), r.handler) for r in core_routes(self, info)]
@@ -65,6 +73,7 @@ class Dispatcher:
 
     def reset(self) -> None:
         self.latency.restore()
+        self.chaos.restore()
         self.scheduler.clear()
         self.store.reset()
         for service in self.services.values():
@@ -104,6 +113,8 @@ class Dispatcher:
             raise ValueError('a scenario\'s "schedules" must be a list of schedule objects')
         if "latency" in spec:  # first, so a bad latency leaves the emulator as it was
             self.latency.set(spec["latency"])
+        if "chaos" in spec:
+            self.chaos.set(spec["chaos"])
         for name, section in spec.items():
             if name == "faults":
                 self.add_faults(section)
@@ -136,10 +147,14 @@ class Dispatcher:
         if latency and self.stopping.wait(latency):  # stopping cuts the wait short: drop, as a fault delay does
             self.store.log.finish(seq, None, None)
             return Response(drop=True)
-        fault = self.store.faults.take(service.name, operation)
+        fault = self.store.faults.take(service.name, operation) or self.chaos.draw(service, operation)
         response = self._faulted(service, request, fault) if fault else None
         if response is None:
+            if fault is not None and not fault.passthrough:
+                fault = None  # nothing to mangle (no status field to drop): a normal answer
             response = self._call(service, request, CallContext())
+        if fault is not None:
+            self.chaos.injected(service.name, fault)
         self.store.log.finish(seq, None if response.drop else response.status, fault.kind if fault else None)
         return response
 
@@ -160,6 +175,13 @@ class Dispatcher:
             return Response(drop=True)
         if fault.body == "non_json":
             response = Response(fault.status or 502, _HTML, {"Content-Type": "text/html"})
+        elif fault.body in _JSON_BODIES:  # the real answer's headers (its content type), another body
+            response = self._call(service, request, CallContext(observe=False))
+            response.status, response.body = fault.status or 200, _JSON_BODIES[fault.body]
+        elif fault.body == "no_status":
+            response = self._call(service, request, CallContext(observe=False))
+            if not _drop_status(service, service.operation(request), response):
+                return None
         elif fault.body == "truncated":
             if fault.status is None or fault.status < 400:
                 response = self._call(service, request, CallContext(observe=False))
@@ -172,6 +194,7 @@ class Dispatcher:
             response = service.error_response(fault.status, fault.error_type, fault.message)
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
+        response.headers.update(fault.headers or {})
         return response
 
     # --- control API -------------------------------------------------------------------------
@@ -200,3 +223,17 @@ class Dispatcher:
         if allowed:
             return Response.json({"error": f"{request.method} not allowed"}, 405, headers={"Allow": ", ".join(allowed)})
         return Response.json({"error": f"no control route {request.path}"}, 404)
+
+
+def _drop_status(service: Service, operation: str, response: Response) -> bool:
+    """Remove the runs' status field from a successful JSON answer in place; False if it had none."""
+    if response.status != 200 or response.drop:
+        return False
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        return False
+    if not service.remove_status(operation, payload):
+        return False
+    response.body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return True

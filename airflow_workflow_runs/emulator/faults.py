@@ -8,6 +8,13 @@ A fault is a small JSON object so it can come from a test, the control API or a 
     {"body": "truncated"}                     # the normal body cut in half (status 200)
     {"body": "non_json", "status": 502}       # an HTML page, as from a proxy
     {"body": "disconnect"}                    # close the connection without answering
+    {"body": "empty_list"}                    # status 200, JSON [] (also "null", "string", "empty_object")
+    {"body": "no_status"}                     # the real answer with the run status field(s) removed
+    {"status": 429, "headers": {"x-acs-retry-after": "1000"}}   # extra response headers
+
+``non_json`` with ``"status": 200`` is an HTML page answered as a success, as a captive gateway
+or a proxy sends. ``no_status`` asks the service which field holds a run's status
+(:meth:`~.service.Service.remove_status`); a service that names none answers normally.
 
 Faults are consumed first-added first; each fires for ``count`` matching requests. A faulted
 request never counts as an observation of a run, but a truncated answer is cut from the real one,
@@ -23,8 +30,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-BODY_KINDS = frozenset({"truncated", "non_json", "disconnect"})
-_KEYS = frozenset({"service", "operation", "count", "status", "error_type", "message", "retry_after", "delay", "body"})
+#: Bodies that are JSON but not the documented object, answered with status 200 (see dispatch).
+JSON_BODIES = frozenset({"empty_list", "null", "string", "empty_object"})
+BODY_KINDS = frozenset({"truncated", "non_json", "disconnect", "no_status"}) | JSON_BODIES
+_KEYS = frozenset(
+    {"service", "operation", "count", "status", "error_type", "message", "retry_after", "delay", "body", "headers"}
+)
 
 
 @dataclass(frozen=True)
@@ -42,10 +53,15 @@ class Fault:
     delay: float = 0.0
     body: str | None = None
     remaining: int = 1
+    headers: Mapping[str, str] | None = None
+    #: What the request log calls it instead of :attr:`kind`'s default (chaos names its own).
+    label: str | None = None
 
     @property
     def kind(self) -> str:
         """A label for the request log: the body kind, ``error`` or ``delay``."""
+        if self.label is not None:
+            return self.label
         if self.body is not None:
             return self.body
         return "error" if self.status is not None else "delay"
@@ -104,6 +120,12 @@ def parse_fault(raw: Any, fault_id: int = 0) -> Fault:
         if retry_after is not None and retry_after.is_integer():
             retry_after = int(retry_after)
     delay = _number(raw, "delay") or 0.0
+    headers = raw.get("headers")
+    if headers is not None and (
+        not isinstance(headers, Mapping)
+        or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in headers.items())
+    ):
+        raise ValueError(f"fault 'headers' must be an object of header name -> string value: {headers!r}")
     if body is None and status is None and not delay:
         raise ValueError("a fault needs a 'status', a 'body' kind or a 'delay'")
     return Fault(
@@ -118,6 +140,7 @@ def parse_fault(raw: Any, fault_id: int = 0) -> Fault:
         delay=delay,
         body=body,
         remaining=count,
+        headers=dict(headers) if headers else None,
     )
 
 

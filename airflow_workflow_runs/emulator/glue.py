@@ -1,7 +1,9 @@
 """AWS Glue workflow runs over JSON 1.1, byte-compatible with what the boto3 ``glue`` client sends.
 
 Requests are ``POST /`` with ``X-Amz-Target: AWSGlue.<Operation>`` and a SigV4 ``Authorization``
-header (any signature is accepted; only its presence and scheme are checked). Errors carry
+header (any signature is accepted; only its presence and scheme are checked, and that its access
+key id was not revoked: :meth:`GlueService.revoke_credentials`, answered 400
+UnrecognizedClientException as AWS answers an unknown key). Errors carry
 ``__type`` in the body, which is what botocore turns into ``ClientError.response["Error"]["Code"]``.
 
 Implemented: GetWorkflowRun, GetWorkflowRuns (newest first, opaque ``NextToken``),
@@ -19,13 +21,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position, Step, parse_steps
 from .wire import Request, Response
@@ -66,6 +70,7 @@ _DEFAULT_ERROR_TYPES = {
     504: "OperationTimeoutException",
 }
 _STEP_FIELDS = frozenset({"statistics", "error_message"})
+_ACCESS_KEY = re.compile(r"Credential=(?P<ak>[^/,\s]+)/")
 #: Store namespace of job runs, apart from workflow runs (a job may share a workflow's name).
 JOB_RUNS = "glue.jobs"
 JOB_TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
@@ -83,6 +88,10 @@ class GlueError(Exception):
         self.error_type = error_type
         self.message = message
         self.status = status
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def new_run_id() -> str:
@@ -176,6 +185,30 @@ class GlueService(Service):
 
     name = "glue"
     operations = frozenset({"GetWorkflowRun", "GetWorkflowRuns", "StartWorkflowRun", "StopWorkflowRun", "GetJobRun"})
+    chaos_operations = frozenset({"GetWorkflowRun", "GetWorkflowRuns", "GetJobRun"})
+    throttling = ({"status": 400, "error_type": "ThrottlingException"},)  # awsJson 1.1 throttles with 400
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self.reset()
+
+    def reset(self) -> None:
+        self._seen_keys: set[str] = set()  # SHA-256 digests of the access key ids that signed requests
+        self._revoked: set[str] = set()
+
+    def remove_status(self, operation: str, payload: Any) -> bool:
+        if not isinstance(payload, dict):
+            return False
+        if operation == "GetJobRun":
+            return drop_key(payload.get("JobRun"), "JobRunState")
+        return drop_key(payload.get("Runs") if operation == "GetWorkflowRuns" else payload.get("Run"), "Status")
+
+    def revoke_credentials(self, *secrets: str) -> int:
+        """Refuse requests signed with these access key ids (none given: every one seen so far)."""
+        with self.store.lock:
+            digests = {_digest(s) for s in secrets} if secrets else set(self._seen_keys)
+            self._revoked |= digests
+            return len(digests)
 
     # --- wire protocol -------------------------------------------------------------------
 
@@ -212,6 +245,7 @@ class GlueService(Service):
             auth = request.header("authorization")
             if not auth or not auth.startswith("AWS4-HMAC-SHA256"):
                 raise GlueError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+            self._check_key(auth)
             try:
                 body = request.json()
             except (ValueError, UnicodeDecodeError) as exc:
@@ -225,6 +259,15 @@ class GlueService(Service):
             return Response.json(handler(body, ctx), 200, CONTENT_TYPE, {"x-amzn-RequestId": str(uuid.uuid4())})
         except GlueError as exc:
             return self.error_response(exc.status, exc.error_type, exc.message)
+
+    def _check_key(self, auth: str) -> None:
+        match = _ACCESS_KEY.search(auth)
+        key = _digest(match.group("ak")) if match else ""
+        with self.store.lock:
+            self._seen_keys.add(key)
+            revoked = key in self._revoked
+        if revoked:
+            raise GlueError("UnrecognizedClientException", "The security token included in the request is invalid.")
 
     def _workflow_or_404(self, name: str) -> Workflow:
         workflow = self.store.workflow(self.name, name)

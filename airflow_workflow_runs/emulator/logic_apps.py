@@ -25,7 +25,8 @@ Microsoft Entra ID: ``GET /{tenant}/v2.0/.well-known/openid-configuration`` (Ope
 ``POST /{tenant}/oauth2/v2.0/token`` (GetToken, client credentials grant), so a real azure-identity
 ``ClientSecretCredential(authority=<https url>, disable_instance_discovery=True)`` signs in here.
 Tokens are random strings kept only as SHA-256 digests with their scope and expiry; their lifetime
-is :attr:`LogicAppsService.token_lifetime` (default one hour; short ones make refresh tests real).
+is :attr:`LogicAppsService.token_lifetime` (default one hour; short ones make refresh tests real), and
+:meth:`LogicAppsService.revoke_credentials` revokes the tokens issued so far (401 InvalidAuthenticationToken).
 
 Timeline steps take the 13 ``WorkflowStatus`` values (or any other string, to test unknown ones) and
 optionally ``error`` (``{"code", "message"}`` or a string), ``code`` and ``outputs`` (name -> value).
@@ -44,7 +45,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from .service import CallContext, ControlError, ControlRequest, Route, Service
+from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position, Step
 from .wire import Request, Response
@@ -137,6 +138,16 @@ class LogicAppsService(Service):
             "OpenIdConfiguration",
             "GetToken",
         }
+    )
+    chaos_operations = frozenset({"GetWorkflowRun", "ListWorkflowRuns"})
+    throttling = (
+        {
+            "status": 429,
+            "error_type": "SubscriptionRequestsThrottled",
+            "message": "Number of 'read' requests for subscription actor exceeded. Please try again after '1' seconds.",
+            "retry_after": 1,
+            "headers": {"x-ms-ratelimit-remaining-subscription-reads": "0"},
+        },
     )
 
     def __init__(self, store: Any) -> None:
@@ -695,6 +706,19 @@ class LogicAppsService(Service):
     def require_client_secret(self, client_id: str, secret: str) -> None:
         """Refuse tokens to ``client_id`` unless it sends ``secret`` (kept as a digest only)."""
         self._client_secrets[client_id] = digest(secret)
+
+    def revoke_credentials(self, *secrets: str) -> int:
+        """Revoke these access tokens (none given: every token issued so far); ARM answers them 401."""
+        with self.store.lock:
+            digests = {digest(t) for t in secrets} if secrets else set(self._tokens)
+            revoked = [d for d in digests if self._tokens.pop(d, None) is not None]
+            return len(revoked)
+
+    def remove_status(self, operation: str, payload: Any) -> bool:
+        if not isinstance(payload, dict):
+            return False
+        runs = payload.get("value") if operation == "ListWorkflowRuns" else [payload]
+        return drop_key([r.get("properties") for r in runs or [] if isinstance(r, dict)], "status")
 
     def token_requests(self) -> list[dict[str, Any]]:
         """Tokens issued, oldest first: tenant, client_id, scope, expires_in, issued_at, token_digest."""

@@ -83,6 +83,11 @@ class Service(ABC):
     name: ClassVar[str]
     #: Operations the service implements; fault specs naming any other operation are rejected.
     operations: ClassVar[frozenset[str]] = frozenset()
+    #: The reads of runs (get/list) that chaos may fault (see :mod:`.chaos`); none by default.
+    chaos_operations: ClassVar[frozenset[str]] = frozenset()
+    #: The service's own throttling answers, as fault specs (status, error_type, headers, retry_after):
+    #: chaos' ``service_throttle`` picks one of them.
+    throttling: ClassVar[tuple[Mapping[str, Any], ...]] = ({"status": 429},)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -125,5 +130,26 @@ class Service(ABC):
     def parse_timeline(self, raw: Any) -> list[Step]:
         return parse_steps(raw, self.validate_step)
 
+    def remove_status(self, operation: str, payload: Any) -> bool:
+        """Delete the status field of every run in a read's JSON answer, in place (chaos' and the
+        ``no_status`` fault's "real answer without its status"); False when there was none to delete."""
+        return False
+
+    def revoke_credentials(self, *secrets: str) -> int:
+        """Revoke credentials mid-wait: these (tokens, keys), or with none given every one a client has
+        presented so far. Later requests with them get the service's own authentication error; new
+        credentials keep working. Returns how many were revoked."""
+        raise ValueError(f"service {self.name!r} cannot revoke credentials")
+
     def reset(self) -> None:  # noqa: B027 - optional hook, empty on purpose
         """Forget service-private state (shared store state is reset by the emulator)."""
+
+
+def drop_key(items: Any, key: str) -> bool:
+    """Delete ``key`` from each object in ``items`` (an object or a list of them); True if any had it."""
+    found = False
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, dict) and key in item:
+            del item[key]
+            found = True
+    return found

@@ -6,7 +6,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])
 CONSTRAINTS := $(wildcard requirements/constraints-$(PYVER).txt)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo lint bench emulator constraints clean
+.PHONY: setup test demo lint bench soak emulator constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# The soak (issue 10): every service's waits under a seeded fault mix, credentials rotated mid-wait.
+soak: setup
+	$(BIN)/python -m soak.run $(SOAK_ARGS)
 
 emulator: setup
 	$(BIN)/python -m airflow_workflow_runs.emulator --scenario demo

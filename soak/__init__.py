@@ -1,0 +1,1 @@
+"""The project's soak (``make soak``): every fault kind, credential rotation, every outcome checked."""

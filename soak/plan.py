@@ -9,10 +9,12 @@ emulator's slow answers where the connection has one to set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +135,7 @@ class ServicePlan:
     old: Credentials
     new: Credentials
     rotated_at: float | None = None
+    rotated_epoch: float | None = None
 
     def install(self, emu: Emulator) -> None:
         """The connection with the old credentials; the emulator checks what it can."""
@@ -161,7 +164,25 @@ class ServicePlan:
                 emu.codecatalyst.require_tokens(self.new.secret)
             else:
                 emu.datadog.require_keys(self.new.token, self.new.secret)
-        self.rotated_at = now
+        self.rotated_at, self.rotated_epoch = now, time.time()
+
+    def new_credential_uses(self, emu: Emulator) -> int | None:
+        """Requests (Logic Apps: tokens fetched) with the rotated credentials: proof they were picked up."""
+        if self.service == "codecatalyst":
+            return emu.codecatalyst.token_digests.count(_digest(self.new.secret))
+        if self.service == "datadog":
+            assert self.new.token is not None
+            return emu.datadog.key_digests.count((_digest(self.new.token), _digest(self.new.secret)))
+        if self.service == "dataworks":
+            return emu.dataworks.access_key_ids.count(self.new.key_id)
+        if self.service == "logic_apps":
+            since = self.rotated_epoch or float("inf")
+            return sum(1 for t in emu.logic_apps.token_requests() if t["issued_at"] >= since)
+        return None  # Glue: the emulator keeps no count of access key ids
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 @dataclass

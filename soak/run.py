@@ -129,18 +129,19 @@ def run_soak(config: Config, out: Any = sys.stdout) -> dict[str, Any]:
                 else:
                     os.environ[name] = value
         chaos_state = emu.chaos()
+        new_uses = {s: p.new_credential_uses(emu) for s, p in plans.items()}
         for entry in emu.requests():
             capture.add("emulator request log", json.dumps(entry, default=str))
         found = leaks(capture, [plan.SENTINEL, plan.ISSUED_TOKEN_PREFIX])
-    return _result(config, waits, chaos_state, plans, running_at_rotation, capture, found, time.monotonic() - started)
+    rotation = {s: (p.rotated_at, running_at_rotation.get(s), new_uses[s]) for s, p in plans.items()}
+    return _result(config, waits, chaos_state, rotation, capture, found, time.monotonic() - started)
 
 
 def _result(
     config: Config,
     waits: Sequence[Any],
     chaos: dict[str, Any],
-    plans: dict[str, Any],
-    running_at_rotation: dict[str, int],
+    rotation: dict[str, tuple[float | None, int | None, int | None]],
     capture: Any,
     found: list[dict[str, str]],
     seconds: float,
@@ -162,8 +163,9 @@ def _result(
             "correct": kinds["correct"],
             "false": kinds["false"] + kinds["unfinished"],
             "crashes": kinds["crash"],
-            "rotated_at_s": plans[service].rotated_at,
-            "waits_running_at_rotation": running_at_rotation.get(service),
+            "rotated_at_s": rotation[service][0],
+            "waits_running_at_rotation": rotation[service][1],
+            "requests_with_rotated_credentials": rotation[service][2],
             "client_timeout_note": NO_SETTABLE_TIMEOUT.get(service),
             "problems": [
                 {"wait": w.name, "scripted": w.raw_final, **w.outcome}

@@ -198,10 +198,10 @@ POLLS: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("poll
 
 
 def count_polls() -> None:
-    """Wrap our trigger's ``read_run`` to note every poll's send time in the calling wait's ``POLLS`` list."""
+    """Wrap our trigger's ``read_run_renewing`` to note every poll's send time in the calling wait's ``POLLS`` list."""
     from airflow_workflow_runs.triggers import workflow_run
 
-    read = workflow_run.read_run
+    read = workflow_run.read_run_renewing
 
     async def counting_read_run(*args: Any, **kwargs: Any) -> Any:  # instrumentation only: notes, then returns
         reading = await read(*args, **kwargs)
@@ -210,4 +210,4 @@ def count_polls() -> None:
             polls.append(reading.sent_at)
         return reading
 
-    workflow_run.read_run = counting_read_run  # type: ignore[assignment]
+    workflow_run.read_run_renewing = counting_read_run  # type: ignore[assignment]

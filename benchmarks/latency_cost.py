@@ -10,7 +10,7 @@ phase start the trigger class's module is imported on the loop (as the triggerer
 ``import_string`` does) and every wait starts at its offset (0: all at once). Measured over the
 phase: process CPU time (all threads; the loop's thread alone too), peak RSS, the loop's lateness,
 and each wait's outcome. With ``count_polls``, when each of our waits' polls was sent
-(``Reading.sent_at``, read by wrapping ``read_run``: instrumentation only); with ``profile_path``,
+(``Reading.sent_at``, read by wrapping ``read_run_renewing``: instrumentation only); with ``profile_path``,
 a cProfile of the loop's thread (it slows the loop: for finding where its time goes, not for the
 numbers). The driver reads the emulator's side: observations, requests.
 """
@@ -42,7 +42,7 @@ TOP_LAGS = 5
 MAX_STALL_SAMPLES = 3000
 TOP_STALL_STACKS = 12
 
-#: The current wait's list of poll send times (set in each wait's task; read by the read_run wrapper).
+#: The current wait's list of poll send times (set in each wait's task; read by the read_run_renewing wrapper).
 
 
 class Heartbeat:

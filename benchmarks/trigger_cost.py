@@ -15,7 +15,7 @@ workflow share GetWorkflowRuns, see ``triggers/shared_reads.py``); ``amazon`` =
 ``WorkflowRunsTrigger`` holding every run (policy ``all``). The first two make one trigger per run.
 With ``deferred_together``, our triggers all say they deferred at the same moment
 (``last_poll_at``, so their first polls come one interval later, together), as the gate says.
-Our waits' polls are counted in the child (by wrapping ``read_run``, instrumentation only): how
+Our waits' polls are counted in the child (by wrapping ``read_run_renewing``, instrumentation only): how
 many each wait sent, and how many reads served them (a shared read gives its waits one send time).
 """
 
@@ -39,7 +39,7 @@ Factory = Callable[[str], Any]
 #: A run the spec names: (workflow or job name, run id).
 Target = tuple[str, str]
 
-#: The current wait's list of poll send times (set in each wait's task; read by the read_run wrapper).
+#: The current wait's list of poll send times (set in each wait's task; read by the read_run_renewing wrapper).
 
 
 class Side:

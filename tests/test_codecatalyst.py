@@ -217,7 +217,7 @@ def test_operator_retry_reattaches_through_the_previous_client_token(emu, cc_con
     emu.codecatalyst.define_workflow(
         SPACE, PROJECT, WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}]
     )
-    emu.add_fault({"service": "codecatalyst", "operation": "GetWorkflowRun", "status": 403})
+    emu.add_fault({"service": "codecatalyst", "operation": "GetWorkflowRun", "status": 403, "count": 2})
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         operator(cc_conn, retries=1, retry_delay=datetime.timedelta(seconds=0))
     dag_run = run_dag(dag)

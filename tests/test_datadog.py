@@ -363,7 +363,7 @@ def test_operator_failure_names_the_failed_step(emu, dd_conn, run_dag, dag_id):
 
 def test_retry_reattaches_to_the_instance_carrying_the_run_key(emu, dd_conn, run_dag, dag_id):
     emu.datadog.define_workflow(WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}])
-    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "status": 403})
+    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "status": 403, "count": 2})
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         operator(dd_conn, run_key_input="airflow_run_key", retries=1, retry_delay=datetime.timedelta(seconds=0))
     dag_run = run_dag(dag)
@@ -377,7 +377,7 @@ def test_retry_reattaches_to_the_instance_carrying_the_run_key(emu, dd_conn, run
 
 def test_without_run_key_input_a_retry_starts_a_new_instance(emu, dd_conn, run_dag, dag_id):
     emu.datadog.define_workflow(WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 1}, {"status": "SUCCEEDED"}])
-    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "status": 403})
+    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "status": 403, "count": 2})
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         operator(dd_conn, retries=1, retry_delay=datetime.timedelta(seconds=0))
     (ti,) = run_dag(dag).get_task_instances()

@@ -272,7 +272,7 @@ def test_x_acs_retry_after_is_honoured_in_seconds(emu, hook):
 
 def test_forbidden_and_other_client_errors(emu, hook):
     instance_id = add(emu, {"status": "Success"})
-    emu.add_fault({"service": "dataworks", "status": 403, "error_type": "Forbidden.RAM"})
+    emu.add_fault({"service": "dataworks", "status": 403, "error_type": "Forbidden.RAM", "count": 2})
     with pytest.raises(AccessDenied, match=r"Forbidden\.RAM"):
         hook.get_run({"instance_id": instance_id})
     emu.add_fault({"service": "dataworks", "status": 400, "error_type": "InvalidParameter"})
@@ -382,7 +382,7 @@ def test_operator_creates_an_instance_and_waits(emu, dw_conn, run_dag, dag_id, d
 
 def test_operator_retry_reattaches_to_the_running_instance(emu, dw_conn, run_dag, dag_id):
     emu.dataworks.define_workflow(PROJECT, WORKFLOW, [{"status": "Running", "polls": 3}, {"status": "Success"}])
-    emu.add_fault({"service": "dataworks", "operation": "GetWorkflowInstance", "status": 403})
+    emu.add_fault({"service": "dataworks", "operation": "GetWorkflowInstance", "status": 403, "count": 2})
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         operator(dw_conn, retries=1, retry_delay=datetime.timedelta(seconds=0))
     (ti,) = run_dag(dag).get_task_instances()

@@ -131,7 +131,7 @@ def test_operator_retry_reattaches_to_the_run_it_started(emu, glue_conn, run_dag
         {
             "service": "glue",
             "operation": "GetWorkflowRun",
-            "count": 1,
+            "count": 2,  # refused again after the credential was rebuilt: the try fails
             "status": 400,
             "error_type": "AccessDeniedException",
         }

@@ -115,7 +115,13 @@ def test_an_operator_retry_reattaches_to_the_run_it_started(emu, la_conn, run_da
     emu.logic_apps.define_workflow("wf", [{"status": "Running", "polls": 3}, {"status": "Succeeded"}], site=SITE)
     # The first try starts the run, then loses access while polling: the try fails.
     emu.add_fault(
-        {"service": "logic_apps", "operation": "GetWorkflowRun", "status": 403, "error_type": "AuthorizationFailed"}
+        {
+            "service": "logic_apps",
+            "operation": "GetWorkflowRun",
+            "status": 403,
+            "error_type": "AuthorizationFailed",
+            "count": 2,
+        }
     )
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         LogicAppsRunWorkflowOperator(

@@ -76,11 +76,18 @@ def test_retry_after_is_honoured(emu, la_conn):
 
 def test_access_denied_and_missing_runs_end_the_wait_with_an_error(emu, la_conn):
     run_name = emu.logic_apps.add_run("wf", [{"status": "Running"}])
-    emu.add_fault(
-        {"service": "logic_apps", "operation": "GetWorkflowRun", "status": 403, "error_type": "AuthorizationFailed"}
+    emu.add_fault(  # refused, and refused again after the credential was rebuilt: a real denial
+        {
+            "service": "logic_apps",
+            "operation": "GetWorkflowRun",
+            "status": 403,
+            "error_type": "AuthorizationFailed",
+            "count": 2,
+        }
     )
     event = first_event(trigger(la_conn, run_name))
     assert event["status"] == "error" and event["error_type"] == "AccessDenied"
+    assert "refused again" in event["message"]
     event = first_event(trigger(la_conn, "08585MISSINGCU00"))
     assert event["error_type"] == "RunNotFound" and "run_name='08585MISSINGCU00'" in event["message"]
 

@@ -5,6 +5,12 @@ from :meth:`WorkflowRunHook.aget_client`, which keeps one client per connection 
 in the process: a triggerer holding thousands of waits on one connection builds one SDK client,
 not thousands. The cached client is rebuilt when the connection changes (checked every
 ``CONNECTION_REFRESH_SECONDS``), so rotated credentials are picked up during long waits.
+
+Credentials renew: an authentication error (``AccessDenied``) from a client this hook built reloads
+the connection, rebuilds the client (and with it the credential or token) once, and tries again;
+only a second refusal fails the wait, saying the rebuilt client was refused too. A revoked Azure
+token, an expired STS token or a rotated personal access token therefore costs one retry, not the
+wait. In the triggerer one rebuild serves every wait on the connection.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import hashlib
 import json
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -26,6 +32,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
 from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS, run_blocking, set_io_threads_source
 from airflow_workflow_runs.model import (
+    AccessDenied,
     RunNotFound,
     TimeWindow,
     TransientServiceError,
@@ -38,8 +45,12 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 ClientT = TypeVar("ClientT", bound=RunClient)
+T = TypeVar("T")
 
 CONNECTION_REFRESH_SECONDS = 300.0
+#: A client younger than this is not rebuilt again after an authentication error: its refusal is
+#: the credential's, not a stale token's (a thousand waits refused at once rebuild it once).
+RENEW_MIN_AGE_SECONDS = 30.0
 
 
 @dataclass
@@ -47,6 +58,7 @@ class _CachedClient:
     client: RunClient
     fingerprint: str
     checked_at: float
+    built_at: float = 0.0
 
 
 _SHARED: dict[tuple[str, str | None, str], _CachedClient] = {}
@@ -92,8 +104,26 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         conn = self._load_connection()
         return self._first_build_locked(lambda: self.build_client(conn))
 
+    def renewing(self, call: Callable[[ClientT], T]) -> T:
+        """``call(client)``; on an authentication error, once more with a client rebuilt from the
+        connection read again (a revoked or expired token, a rotated secret)."""
+        try:
+            return call(self.client)
+        except AccessDenied as error:
+            self.log.info("%s; reading connection %r again and rebuilding its client", error, self.conn_id)
+        self.__dict__.pop("client", None)
+        try:
+            return call(self.client)
+        except AccessDenied as error:
+            raise self.still_denied(error) from None
+
+    def still_denied(self, error: AccessDenied) -> AccessDenied:
+        """The refusal of a rebuilt client: the credential itself is wrong, say which to check."""
+        where = f"connection {self.conn_id!r}" if self.conn_id else "the SDK's default credentials"
+        return AccessDenied(f"{error} (refused again after {where} was read again and its client rebuilt)")
+
     def get_run(self, ref: RunRef) -> WorkflowRun:
-        return self.client.get_run(ref)
+        return self.renewing(lambda client: client.get_run(ref))
 
     def poll_run(self, ref: RunRef, not_found_grace_until: float | None = None) -> WorkflowRun | None:
         """One poll of a wait: the run, or ``None`` when the answer is "ask again later".
@@ -115,15 +145,28 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         return run
 
     def cancel_run(self, ref: RunRef) -> None:
-        self.client.cancel_run(ref)
+        self.renewing(lambda client: client.cancel_run(ref))
 
     def get_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
-        return self.client.get_runs(refs)
+        """Answers in order, errors in place; refusals renew the client once, as :meth:`renewing`."""
+        answers = self.client.get_runs(refs)
+        if not _any_denied(answers):
+            return answers
+        self.log.info("Access denied; reading connection %r again and rebuilding its client", self.conn_id)
+        self.__dict__.pop("client", None)
+        return self._denied_again(self.client.get_runs(refs))
+
+    def _denied_again(self, answers: list[RunOrError]) -> list[RunOrError]:
+        return [self.still_denied(a) if isinstance(a, AccessDenied) else a for a in answers]
 
     def find_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
         """The run a wait on the newest run of ``workflow`` in ``window`` follows (``choose_run``), if any yet."""
-        chosen = choose_run(self.client.list_runs_in_window(workflow, window), first_poll_at)
-        return self.client.get_run(chosen.ref) if _needs_reread(chosen, self.client) else chosen
+
+        def find(client: ClientT) -> WorkflowRun | None:
+            chosen = choose_run(client.list_runs_in_window(workflow, window), first_poll_at)
+            return client.get_run(chosen.ref) if _needs_reread(chosen, client) else chosen
+
+        return self.renewing(find)
 
     def poll_find_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
         """One poll choosing a run: ``None`` when there is none yet or the service asked to wait."""
@@ -153,7 +196,7 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
 
     async def aget_client(self) -> ClientT:
         """The process-wide client for this connection and these options."""
-        key = (type(self).__qualname__, self.conn_id, json.dumps(self.client_options, sort_keys=True))
+        key = self._shared_key()
         cached = _SHARED.get(key)
         now = time.monotonic()
         if cached is not None and now - cached.checked_at < CONNECTION_REFRESH_SECONDS:
@@ -172,8 +215,43 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             # Off the event loop: building a client imports its SDK, reads files (CA bundles, the
             # service model) and builds credentials.
             client = await run_blocking(self._build_async_client, conn)
-            _SHARED[key] = _CachedClient(client, fingerprint, time.monotonic())
+            _SHARED[key] = _CachedClient(client, fingerprint, time.monotonic(), time.monotonic())
             return client
+
+    def _shared_key(self) -> tuple[str, str | None, str]:
+        return (type(self).__qualname__, self.conn_id, json.dumps(self.client_options, sort_keys=True))
+
+    async def arenew_client(self, refused: RunClient) -> ClientT:
+        """After ``refused`` met an authentication error: the connection's client rebuilt from the
+        connection read again, unless another wait already did (or it is younger than
+        ``RENEW_MIN_AGE_SECONDS``), then that one. Built off the event loop."""
+        key = self._shared_key()
+        lock = _LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
+        async with lock:
+            cached = _SHARED.get(key)
+            if cached is not None and (
+                cached.client is not refused or time.monotonic() - cached.built_at < RENEW_MIN_AGE_SECONDS
+            ):
+                return cached.client  # type: ignore[return-value]
+            self.log.info("Reading connection %r again and rebuilding its client after an access error", self.conn_id)
+            conn = await self._aload_connection()
+            client = await run_blocking(self._build_async_client, conn)
+            now = time.monotonic()
+            _SHARED[key] = _CachedClient(client, connection_fingerprint(conn), now, now)
+            return client
+
+    async def arenewing(self, call: Callable[[ClientT], Awaitable[T]]) -> T:
+        """:meth:`renewing` for the shared async client."""
+        client = await self.aget_client()
+        try:
+            return await call(client)
+        except AccessDenied as error:
+            self.log.info("%s; reading connection %r again and rebuilding its client", error, self.conn_id)
+        renewed = await self.arenew_client(client)
+        try:
+            return await call(renewed)
+        except AccessDenied as error:
+            raise self.still_denied(error) from None
 
     def _build_async_client(self, conn: Connection | None) -> ClientT:
         def build() -> ClientT:
@@ -205,24 +283,35 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             return None
 
     async def aget_run(self, ref: RunRef) -> WorkflowRun:
-        return await (await self.aget_client()).aget_run(ref)
+        return await self.arenewing(lambda client: client.aget_run(ref))
 
     async def acancel_run(self, ref: RunRef) -> None:
-        await (await self.aget_client()).acancel_run(ref)
+        await self.arenewing(lambda client: client.acancel_run(ref))
 
     async def aget_runs(self, refs: Sequence[RunRef]) -> list[RunOrError]:
-        return await (await self.aget_client()).aget_runs(refs)
+        client = await self.aget_client()
+        answers = await client.aget_runs(refs)
+        if not _any_denied(answers):
+            return answers
+        renewed = await self.arenew_client(client)
+        return self._denied_again(await renewed.aget_runs(refs))
 
     async def afind_run(self, workflow: RunRef, window: TimeWindow, first_poll_at: datetime) -> WorkflowRun | None:
-        client = await self.aget_client()
-        chosen = choose_run(await client.alist_runs_in_window(workflow, window), first_poll_at)
-        return await client.aget_run(chosen.ref) if _needs_reread(chosen, client) else chosen
+        async def find(client: ClientT) -> WorkflowRun | None:
+            chosen = choose_run(await client.alist_runs_in_window(workflow, window), first_poll_at)
+            return await client.aget_run(chosen.ref) if _needs_reread(chosen, client) else chosen
+
+        return await self.arenewing(find)
 
     # -- serialization for triggers ------------------------------------------------------------
 
     def serialize(self) -> dict[str, Any]:
         """Keyword arguments that rebuild this hook: the conn id and options, never secrets."""
         return {self.conn_name_attr: self.conn_id, **self.client_options}
+
+
+def _any_denied(answers: Sequence[RunOrError]) -> bool:
+    return any(isinstance(answer, AccessDenied) for answer in answers)
 
 
 def _needs_reread(run: WorkflowRun | None, client: RunClient) -> TypeGuard[WorkflowRun]:

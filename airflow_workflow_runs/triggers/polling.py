@@ -24,7 +24,7 @@ from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.registry import aload_hook_class
 from airflow_workflow_runs.targets import RunTarget
-from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run
+from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run_renewing
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class AsyncReader:
 
     async def get_runs(self, hook: WorkflowRunHook, refs: list[dict[str, str]], when: PollTime) -> list[Reading]:
         client = await hook.aget_client()
-        return list(await asyncio.gather(*(read_run(client, ref, when) for ref in refs)))
+        return list(await asyncio.gather(*(read_run_renewing(hook, ref, when, client) for ref in refs)))
 
     async def find_run(self, hook: WorkflowRunHook, target: RunTarget, first_poll_at: datetime) -> WorkflowRun | None:
         assert target.workflow is not None and target.window is not None

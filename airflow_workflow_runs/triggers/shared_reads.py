@@ -23,10 +23,14 @@ import weakref
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.clients.base import RunClient, RunOrError
 from airflow_workflow_runs.clients.io import io_threads
-from airflow_workflow_runs.model import TransientServiceError
+from airflow_workflow_runs.model import AccessDenied, TransientServiceError
+
+if TYPE_CHECKING:
+    from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
 #: How much of an interval early a regular poll may be read, to share a request with other waits.
 EARLY_READ_SHARE = 0.5
@@ -214,6 +218,27 @@ async def read_run(client: RunClient, ref: Mapping[str, str], when: PollTime) ->
     member = _Member(dict(ref), due=when.due, earliest=min(when.earliest, when.due), future=loop.create_future())
     group.join(member)
     return await member.future
+
+
+async def read_run_renewing(
+    hook: WorkflowRunHook, ref: Mapping[str, str], when: PollTime, client: RunClient | None = None
+) -> Reading:
+    """:func:`read_run` on the hook's shared ``client``; an authentication error is read once more
+    at once with the client rebuilt from the connection (``WorkflowRunHook.arenew_client``: one
+    rebuild for every wait refused by the same client), and only a second refusal is the answer.
+
+    Reads meant to share one request pass the client, got once: each awaiting it on its own could
+    join the read group in different passes of the loop, and miss the shared request.
+    """
+    client = client or await hook.aget_client()
+    reading = await read_run(client, ref, when)
+    if not isinstance(reading.answer, AccessDenied):
+        return reading
+    renewed = await hook.arenew_client(client)
+    again = await read_run(renewed, ref, PollTime.now())
+    if isinstance(again.answer, AccessDenied):
+        return Reading(hook.still_denied(again.answer), again.sent_at)
+    return again
 
 
 def _ref_key(ref: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

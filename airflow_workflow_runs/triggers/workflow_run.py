@@ -26,6 +26,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import (
+    GarbledAnswer,
     RunNotFound,
     TransientServiceError,
     WorkflowRun,
@@ -33,7 +34,7 @@ from airflow_workflow_runs.model import (
     describe_ref,
 )
 from airflow_workflow_runs.registry import aload_hook_class
-from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run
+from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run_renewing
 
 MAX_BACKOFF_SECONDS = 300.0
 T = TypeVar("T")
@@ -100,6 +101,7 @@ class WorkflowRunTrigger(BaseTrigger):
         what = describe_ref(hook.client_service, self.ref)
         failures = 0
         last_status: str | None = None
+        garbled: list[GarbledAnswer] = []  # since the last readable answer
         client = await hook.aget_client()
         when = PollTime.first(self.last_poll_at, self.poll_interval, spread_key=client.batch_key(self.ref))
         while True:
@@ -109,7 +111,7 @@ class WorkflowRunTrigger(BaseTrigger):
                         "status": "timeout",
                         "ref": self.ref,
                         "last_status": last_status,
-                        "message": f"{what} was still {last_status or 'not readable'} at the deadline",
+                        "message": timeout_text(what, last_status, garbled),
                     }
                 )
                 return
@@ -117,6 +119,8 @@ class WorkflowRunTrigger(BaseTrigger):
             if reading is None:  # the deadline came first
                 continue
             error = reading.answer if isinstance(reading.answer, WorkflowRunError) else None
+            if isinstance(error, GarbledAnswer):
+                garbled.append(error)
             if isinstance(error, TransientServiceError):
                 failures += 1
                 delay = self._backoff(failures, error.retry_after)
@@ -134,6 +138,7 @@ class WorkflowRunTrigger(BaseTrigger):
             run = reading.answer
             assert isinstance(run, WorkflowRun)
             failures = 0
+            garbled.clear()
             if run.is_terminal:
                 yield TriggerEvent({"status": "terminal", "run": run.to_dict()})
                 return
@@ -144,8 +149,7 @@ class WorkflowRunTrigger(BaseTrigger):
 
     async def _read(self, hook: WorkflowRunHook, when: PollTime) -> Reading | None:
         """This poll's answer (shared with other waits it can be), or None at the deadline."""
-        client = await hook.aget_client()
-        return await within_deadline(read_run(client, self.ref, when), self.deadline)
+        return await within_deadline(read_run_renewing(hook, self.ref, when), self.deadline)
 
     def _in_grace(self) -> bool:
         return self.not_found_grace_until is not None and time.time() < self.not_found_grace_until
@@ -190,6 +194,18 @@ def backoff_delay(poll_interval: float, failures: int, retry_after: float | None
     base = min(max(poll_interval, 0.01) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
     delay = base * random.uniform(0.8, 1.2)
     return max(delay, retry_after or 0.0)
+
+
+def timeout_text(what: str, last_status: str | None, garbled: list[GarbledAnswer]) -> str:
+    """Why a wait ended at its deadline; when the service kept answering garbage, that says so."""
+    text = f"{what} was still {last_status or 'not readable'} at the deadline"
+    if garbled:
+        text += (
+            f"; the service kept answering garbled data ({len(garbled)} answers in a row that were not "
+            f"a readable run, the last: {garbled[-1]}) — check for a proxy or gateway between the "
+            "triggerer and the service"
+        )
+    return text
 
 
 def _error_event(error: WorkflowRunError) -> TriggerEvent:

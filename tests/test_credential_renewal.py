@@ -1,0 +1,101 @@
+"""An authentication error on a cached client renews the credential once before it ends a wait.
+
+Tokens expire and get revoked, secrets are rotated in the connection: the first refusal reloads
+the connection, rebuilds the client (and its credential) and asks again; only a refusal of the
+rebuilt client fails the wait, and its message says it was refused again.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_workflow_runs.emulator.connections import connection_env, emulator_connections
+from airflow_workflow_runs.emulator.sample_runs import SERVICES, add_sample_run
+from airflow_workflow_runs.hooks.base import clear_shared_clients
+from airflow_workflow_runs.model import AccessDenied, RunState
+from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
+from tests.helpers import first_event
+
+#: Each service's read operation, and the refusal a stale credential gets from it.
+REFUSALS = {
+    "glue": ("GetWorkflowRun", 400, "ExpiredTokenException"),
+    "codecatalyst": ("GetWorkflowRun", 401, "UnauthorizedException"),
+    "datadog": ("GetWorkflowInstance", 403, None),
+    "dataworks": ("GetWorkflowInstance", 400, "InvalidSecurityToken.Expired"),
+    "logic_apps": ("GetWorkflowRun", 401, "InvalidAuthenticationToken"),
+}
+
+
+@pytest.fixture
+def connections(emu, monkeypatch):
+    for name, value in connection_env(emulator_connections(emu.https_url, emu.ca_bundle)).items():
+        monkeypatch.setenv(name, value)
+    clear_shared_clients()
+    yield
+    clear_shared_clients()
+
+
+def refuse(emu, service: str, times: int) -> None:
+    operation, status, code = REFUSALS[service]
+    emu.add_fault(
+        {"service": service, "operation": operation, "status": status, "count": times}
+        | ({"error_type": code} if code else {})
+    )
+
+
+def reads(emu, service: str) -> list[dict]:
+    return emu.requests(service=service, operation=REFUSALS[service][0])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_refused_credential_is_renewed_once_and_the_read_succeeds(emu, connections, service):
+    run = add_sample_run(emu, service)
+    hook = load_hook_class(run.hook_class)(**run.hook_kwargs)
+    refuse(emu, service, times=1)
+    assert hook.get_run(run.ref).state is RunState.SUCCEEDED
+    assert [r["status"] for r in reads(emu, service)] == [REFUSALS[service][1], 200]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_credential_refused_again_after_renewal_fails_saying_so(emu, connections, service):
+    run = add_sample_run(emu, service)
+    hook = load_hook_class(run.hook_class)(**run.hook_kwargs)
+    refuse(emu, service, times=2)
+    with pytest.raises(AccessDenied, match="refused again after connection .* was read again"):
+        hook.get_run(run.ref)
+    assert len(reads(emu, service)) == 2, "one renewal, not a retry loop"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_deferred_wait_survives_a_refused_credential(emu, connections, service):
+    run = add_sample_run(emu, service, polls=2)
+    refuse(emu, service, times=1)
+    trigger = WorkflowRunTrigger(
+        hook_class=run.hook_class,
+        hook_kwargs=run.hook_kwargs,
+        ref=run.ref,
+        poll_interval=0.1,
+        deadline=time.time() + 20,
+    )
+    event = first_event(trigger)
+    assert event["status"] == "terminal" and event["run"]["state"] == "succeeded"
+    assert reads(emu, service)[0]["status"] == REFUSALS[service][1]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_deferred_wait_refused_again_ends_with_an_error_naming_the_renewal(emu, connections, service):
+    run = add_sample_run(emu, service, polls=2)
+    refuse(emu, service, times=2)
+    trigger = WorkflowRunTrigger(
+        hook_class=run.hook_class,
+        hook_kwargs=run.hook_kwargs,
+        ref=run.ref,
+        poll_interval=0.1,
+        deadline=time.time() + 20,
+    )
+    event = first_event(trigger)
+    assert event["status"] == "error" and event["error_type"] == "AccessDenied"
+    assert "refused again" in event["message"]

@@ -186,6 +186,19 @@ class EmulatedServices:
             {self.DW_ACCESS_KEY_ID: (s["dataworks_access_key_secret"], s["dataworks_security_token"])}
         )
 
+    READ_OPERATIONS = {
+        "glue": "GetWorkflowRun",
+        "codecatalyst": "GetWorkflowRun",
+        "logic_apps": "GetWorkflowRun",
+        "datadog": "GetWorkflowInstance",
+        "dataworks": "GetWorkflowInstance",
+    }
+
+    def fault(self, target: str, count: int = 1, **fault: Any) -> None:
+        """Fault the next ``count`` reads of a run of the target's service."""
+        service = self.service(target)
+        self.emu.add_fault({"service": service, "operation": self.READ_OPERATIONS[service], "count": count, **fault})
+
     @staticmethod
     def service(target: str) -> str:
         """The service (and emulator service) of a target."""

@@ -202,6 +202,10 @@ class Wait:
     def name(self) -> str:
         return f"{self.service}/{self.mode}/{self.index}"
 
+    @property
+    def run_id(self) -> str:
+        return str(next(self.sensor_args[k] for k in ("run_id", "instance_id", "run_name") if k in self.sensor_args))
+
 
 def add_runs(
     emu: Emulator, service: str, modes: dict[str, int], rng: random.Random, polls: tuple[int, int]

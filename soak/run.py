@@ -77,6 +77,7 @@ def run_soak(config: Config, out: Any = sys.stdout) -> dict[str, Any]:
     from soak import plan
     from soak.capture import Capture, leaks
     from soak.driver import Driver
+    from soak.retry_after import check as check_retry_after
 
     rng = random.Random(config.seed)
     chaos = {"seed": config.seed, "rate": config.rate, "slow_seconds": plan.SLOW_SECONDS}
@@ -130,11 +131,17 @@ def run_soak(config: Config, out: Any = sys.stdout) -> dict[str, Any]:
                     os.environ[name] = value
         chaos_state = emu.chaos()
         new_uses = {s: p.new_credential_uses(emu) for s, p in plans.items()}
-        for entry in emu.requests():
+        entries = emu.requests()
+        for entry in entries:
             capture.add("emulator request log", json.dumps(entry, default=str))
+        modes = {w.run_id: (w.service, "deferred" if w.mode == "deferred" else "sync") for w in waits}
+        retry_after = check_retry_after(entries, modes, float(chaos_state["settings"]["retry_after"]))
         found = leaks(capture, [plan.SENTINEL, plan.ISSUED_TOKEN_PREFIX])
     rotation = {s: (p.rotated_at, running_at_rotation.get(s), new_uses[s]) for s, p in plans.items()}
-    return _result(config, waits, chaos_state, rotation, capture, found, time.monotonic() - started)
+    result = _result(config, waits, chaos_state, rotation, capture, found, time.monotonic() - started)
+    for service, line in result["services"].items():
+        line["retry_after"] = retry_after.get(service, {})
+    return result
 
 
 def _result(
@@ -200,6 +207,14 @@ def report(result: dict[str, Any], out: Any = sys.stdout) -> None:
             f"correct {line['correct']:>4}  false outcomes {line['false']:>3}  crashes {line['crashes']:>3}",
             file=out,
         )
+    for name, service in result["services"].items():
+        for mode, check in service.get("retry_after", {}).items():
+            if check["ignored"]:
+                print(
+                    f"{name}: {mode} waits read again sooner than the service asked after {check['ignored']} "
+                    f"of {check['asked']} delays (e.g. {check['examples'][0]})",
+                    file=out,
+                )
     searched = ", ".join(f"{n} {source}" for source, n in result["searched"].items())
     print(f"secrets leaked: {len(result['leaks'])} (searched {searched})", file=out)
     if result["fault_kinds_missing"]:

@@ -7,7 +7,9 @@ rebuilt client fails the wait, and its message says it was refused again.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -64,7 +66,7 @@ def test_a_credential_refused_again_after_renewal_fails_saying_so(emu, connectio
     run = add_sample_run(emu, service)
     hook = load_hook_class(run.hook_class)(**run.hook_kwargs)
     refuse(emu, service, times=2)
-    with pytest.raises(AccessDenied, match="refused again after connection .* was read again"):
+    with pytest.raises(AccessDenied, match=r"refused again after connection .* was read again"):
         hook.get_run(run.ref)
     assert len(reads(emu, service)) == 2, "one renewal, not a retry loop"
 
@@ -99,3 +101,58 @@ def test_a_deferred_wait_refused_again_ends_with_an_error_naming_the_renewal(emu
     event = first_event(trigger)
     assert event["status"] == "error" and event["error_type"] == "AccessDenied"
     assert "refused again" in event["message"]
+
+
+def _trigger(run, poll_interval: float = 0.2) -> WorkflowRunTrigger:
+    return WorkflowRunTrigger(
+        hook_class=run.hook_class,
+        hook_kwargs=run.hook_kwargs,
+        ref=run.ref,
+        poll_interval=poll_interval,
+        deadline=time.time() + 20,
+    )
+
+
+def _revoke_after_first_read(emu, service: str, then: Callable[[], None] = lambda: None) -> threading.Thread:
+    """Revoke the credential a wait holds as soon as it has read once (the emulator's real refusal)."""
+
+    def revoke() -> None:
+        while not reads(emu, service):
+            time.sleep(0.01)
+        then()
+        emu.revoke_credentials(service)
+
+    watcher = threading.Thread(target=revoke, daemon=True)
+    watcher.start()
+    return watcher
+
+
+def test_a_revoked_azure_token_mid_wait_is_replaced_by_a_new_one(emu, connections):
+    run = add_sample_run(emu, "logic_apps", seconds=1.5)
+    watcher = _revoke_after_first_read(emu, "logic_apps")
+    event = first_event(_trigger(run))
+    watcher.join(5)
+    assert event["status"] == "terminal" and event["run"]["state"] == "succeeded"
+    statuses = [r["status"] for r in reads(emu, "logic_apps")]
+    assert 401 in statuses and statuses[-1] == 200, "refused once, then read with a fresh token"
+    assert len(emu.logic_apps.token_requests()) >= 2
+
+
+def test_a_token_rotated_in_the_connection_mid_wait_is_picked_up_at_once(emu, connections, monkeypatch):
+    """Within seconds of the client's build, not at the next connection refresh (5 minutes)."""
+    run = add_sample_run(emu, "codecatalyst", seconds=1.5)
+    conns = emulator_connections(emu.https_url, emu.ca_bundle)
+    rotated = {**conns["codecatalyst_default"], "password": "rotated-personal-access-token"}
+
+    def rotate() -> None:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_CODECATALYST_DEFAULT",
+            connection_env({"codecatalyst_default": rotated})["AIRFLOW_CONN_CODECATALYST_DEFAULT"],
+        )
+
+    watcher = _revoke_after_first_read(emu, "codecatalyst", then=rotate)
+    event = first_event(_trigger(run))
+    watcher.join(5)
+    assert event["status"] == "terminal" and event["run"]["state"] == "succeeded"
+    statuses = [r["status"] for r in reads(emu, "codecatalyst")]
+    assert {401, 403} & set(statuses) and statuses[-1] == 200, "refused once, then read with the rotated token"

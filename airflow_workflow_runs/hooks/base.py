@@ -48,8 +48,9 @@ ClientT = TypeVar("ClientT", bound=RunClient)
 T = TypeVar("T")
 
 CONNECTION_REFRESH_SECONDS = 300.0
-#: A client younger than this is not rebuilt again after an authentication error: its refusal is
-#: the credential's, not a stale token's (a thousand waits refused at once rebuild it once).
+#: A client that was itself rebuilt after a refusal is not rebuilt again for this long: a second
+#: refusal is the credential's, not a stale token's (a thousand waits on a connection whose secret
+#: is wrong rebuild its client at most once per this many seconds, not once per wait).
 RENEW_MIN_AGE_SECONDS = 30.0
 
 
@@ -59,6 +60,7 @@ class _CachedClient:
     fingerprint: str
     checked_at: float
     built_at: float = 0.0
+    renewed: bool = False  # built after its predecessor was refused
 
 
 _SHARED: dict[tuple[str, str | None, str], _CachedClient] = {}
@@ -223,21 +225,22 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
 
     async def arenew_client(self, refused: RunClient) -> ClientT:
         """After ``refused`` met an authentication error: the connection's client rebuilt from the
-        connection read again, unless another wait already did (or it is younger than
-        ``RENEW_MIN_AGE_SECONDS``), then that one. Built off the event loop."""
+        connection read again, unless another wait already did (then that one), or ``refused`` is
+        itself a rebuilt client younger than ``RENEW_MIN_AGE_SECONDS``. Built off the event loop."""
         key = self._shared_key()
         lock = _LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
         async with lock:
             cached = _SHARED.get(key)
             if cached is not None and (
-                cached.client is not refused or time.monotonic() - cached.built_at < RENEW_MIN_AGE_SECONDS
+                cached.client is not refused
+                or (cached.renewed and time.monotonic() - cached.built_at < RENEW_MIN_AGE_SECONDS)
             ):
                 return cached.client  # type: ignore[return-value]
             self.log.info("Reading connection %r again and rebuilding its client after an access error", self.conn_id)
             conn = await self._aload_connection()
             client = await run_blocking(self._build_async_client, conn)
             now = time.monotonic()
-            _SHARED[key] = _CachedClient(client, connection_fingerprint(conn), now, now)
+            _SHARED[key] = _CachedClient(client, connection_fingerprint(conn), now, now, renewed=True)
             return client
 
     async def arenewing(self, call: Callable[[ClientT], Awaitable[T]]) -> T:

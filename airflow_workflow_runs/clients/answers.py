@@ -15,8 +15,19 @@ from airflow_workflow_runs.model import GarbledAnswer, WorkflowRunError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: What reading an unexpected body raises, in an SDK's deserializer or in our parsers.
-READ_ERRORS: tuple[type[Exception], ...] = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+#: What reading an unexpected body raises, in an SDK's deserializer or in our parsers: wrong
+#: types and shapes, and numbers out of any range (``int(inf)``, a timestamp of 1e300).
+READ_ERRORS: tuple[type[Exception], ...] = (
+    AttributeError,
+    TypeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    ArithmeticError,
+)
+#: What a parser of ours may raise on a decoded body: also ``OSError``, which ``datetime.fromtimestamp``
+#: raises for a time past the platform's range (a parser does no I/O, so it cannot be the network).
+PARSE_ERRORS: tuple[type[Exception], ...] = (*READ_ERRORS, OSError)
 
 
 def garbled(problem: str, error: BaseException | None = None) -> GarbledAnswer:
@@ -35,7 +46,7 @@ def reads_answer(parse: F) -> F:
             return parse(*args, **kwargs)
         except WorkflowRunError:
             raise
-        except READ_ERRORS as error:
+        except PARSE_ERRORS as error:
             raise garbled("a body that is not a readable run", error) from None
 
     return wrapper  # type: ignore[return-value]

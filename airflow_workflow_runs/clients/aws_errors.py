@@ -77,8 +77,9 @@ def translate(
         return TransientServiceError(
             f"{what}: the service could not be reached ({type(error).__name__}: {error}); will retry"
         )
-    if isinstance(error, READ_ERRORS):
-        # botocore's parsers assume the documented shape: a JSON [] or "x" raises AttributeError.
+    if isinstance(error, (*READ_ERRORS, RuntimeError)):
+        # botocore's parsers assume the documented shape: a JSON [] or "x" raises AttributeError,
+        # a timestamp out of any calendar RuntimeError("Unable to calculate correct timezone offset").
         return garbled("a body that is not the documented object", error).about(what)
     if isinstance(error, (NoCredentialsError, NoAuthTokenError, TokenRetrievalError)):
         return AccessDenied(f"{what}: no AWS credentials were found ({error}); set them in the connection")

@@ -476,8 +476,9 @@ class DatadogRunClient(RunClient):
         if isinstance(error, ApiException):
             return self._translate_api(error, what, need)
         if isinstance(error, OpenApiException):
-            # The request was sent (ids are validated first) but the answer could not be read.
-            return TransientServiceError(f"{what}: Datadog's answer could not be read ({type(error).__name__})")
+            # The request was sent (ids are validated first) but the SDK's deserializer could not
+            # read the answer: an HTML page, a cut-off or non-object body.
+            return garbled("a body the SDK could not read as an instance", error).about(what)
         # urllib3 errors (refused/reset connections, timeouts, TLS) and anything else on the wire.
         return TransientServiceError(f"{what}: the request to {self.endpoint} failed ({type(error).__name__}: {error})")
 

@@ -611,7 +611,9 @@ def translate(error: Exception, what: str, settings: DataWorksSettings) -> Workf
         return AccessDenied(
             f"{what}: no Alibaba Cloud credentials were found ({str(inner)[:300]}); set the AccessKey in the connection"
         )
-    if isinstance(inner, READ_ERRORS):  # JSONDecodeError included: an HTML page, a cut-off body
+    # JSONDecodeError, and the SDK's RuntimeError("Failed to parse the value as json format"):
+    # an HTML page, a cut-off body.
+    if isinstance(inner, (*READ_ERRORS, RuntimeError)):
         return garbled(f"a body the SDK could not read, at {where}", inner).about(what)
     if isinstance(inner, OSError) or type(error).__name__ == "UnretryableException":
         return TransientServiceError(

@@ -243,6 +243,9 @@ def test_missing_instance_is_not_found_naming_it(emu, hook):
         ({"status": 400, "error_type": "Throttling.User"}, None),
         ({"status": 400, "error_type": "Throttling"}, None),
         ({"status": 429}, None),
+        # A plain Retry-After (a gateway in front of the API), which the SDK itself ignores.
+        ({"status": 429, "retry_after": 7}, 7.0),
+        ({"status": 503, "retry_after": 3}, 3.0),
         ({"status": 500}, None),
         ({"status": 503}, None),
         ({"body": "truncated"}, None),

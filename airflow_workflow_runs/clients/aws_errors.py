@@ -20,6 +20,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled
+from airflow_workflow_runs.clients.retry_after import retry_after_seconds
 from airflow_workflow_runs.model import (
     AccessDenied,
     RunNotFound,
@@ -102,14 +103,6 @@ def _from_client_error(error: ClientError, what: str, not_found_hint: str, acces
     if code in TRANSIENT_CODES or status == 429 or status >= 500:
         return TransientServiceError(
             f"{what}: the service is throttling or failing ({detail}); will retry",
-            retry_after=_retry_after(meta.get("HTTPHeaders", {})),
+            retry_after=retry_after_seconds(meta.get("HTTPHeaders")),
         )
     return ServiceError(f"{what}: the service refused the request ({detail})")
-
-
-def _retry_after(headers: dict[str, str]) -> float | None:
-    value = headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

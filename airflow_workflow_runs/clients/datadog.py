@@ -37,6 +37,7 @@ from datadog_api_client.v2.model.workflow_instance_create_request import Workflo
 from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
+from airflow_workflow_runs.clients.retry_after import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -79,8 +80,8 @@ APP_HOSTS: Mapping[str, str] = {
 SITES = tuple(APP_HOSTS)
 DEFAULT_SITE = "datadoghq.com"
 
-#: Longest wait a 429's ``X-RateLimit-Reset`` is honoured for.
-MAX_RATE_LIMIT_WAIT = 300.0
+#: Longest wait a 429's ``X-RateLimit-Reset`` is honoured for (the shared bound).
+MAX_RATE_LIMIT_WAIT = MAX_RETRY_AFTER_SECONDS
 #: ListWorkflowInstances' largest page, and how far a search for an earlier try's instance looks.
 MAX_PAGE_SIZE = 100
 MAX_LIST_PAGES = 10
@@ -215,24 +216,6 @@ def error_codes(body: Any) -> set[str]:
     if isinstance(body, Mapping) and isinstance(body.get("errors"), list):
         return {str(e.get("code")) for e in body["errors"] if isinstance(e, Mapping) and e.get("code")}
     return set()
-
-
-def rate_limit_wait(headers: Mapping[str, Any] | None) -> float | None:
-    """Seconds until the rate limit resets (``X-RateLimit-Reset``, else ``Retry-After``), bounded."""
-    if not headers:
-        return None
-    lowered = {str(k).lower(): v for k, v in headers.items()}
-    for name in ("x-ratelimit-reset", "retry-after"):
-        raw = lowered.get(name)
-        if raw is None:
-            continue
-        try:
-            seconds = float(str(raw).strip())
-        except ValueError:
-            continue
-        if seconds == seconds:  # not NaN
-            return min(max(seconds, 0.0), MAX_RATE_LIMIT_WAIT)
-    return None
 
 
 class DatadogRunClient(RunClient):
@@ -504,7 +487,7 @@ class DatadogRunClient(RunClient):
             )
         if status == 429:
             return TransientServiceError(
-                f"{what}: rate limited by Datadog{detail}", retry_after=rate_limit_wait(error.headers)
+                f"{what}: rate limited by Datadog{detail}", retry_after=retry_after_seconds(error.headers)
             )
         if status >= 500 or status == 408:
             return TransientServiceError(f"{what}: Datadog answered HTTP {status}{detail}")

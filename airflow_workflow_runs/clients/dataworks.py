@@ -53,9 +53,11 @@ from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, Throttlin
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
+from airflow_workflow_runs.clients import dataworks_throttling as throttling
 from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled, reads_answer
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
+from airflow_workflow_runs.clients.retry_after import retry_after_seconds
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -562,6 +564,7 @@ class DataWorksRunClient(RunClient):
             # 76 of them (8.6 s of CPU). The first call goes alone; then the session is shared.
             with self._first_call:
                 if not self._session_built:
+                    throttling.watch_endpoint(self.settings.protocol, self.settings.host)
                     try:
                         return self._call_sdk(call, what)
                     finally:
@@ -569,6 +572,7 @@ class DataWorksRunClient(RunClient):
         return self._call_sdk(call, what)
 
     def _call_sdk(self, call: Callable[[], T], what: str) -> T:
+        throttling.forget()
         try:
             return call()
         except Exception as error:
@@ -590,7 +594,7 @@ def translate(error: Exception, what: str, settings: DataWorksSettings) -> Workf
         message = str(data.get("Message") or data.get("message") or "")
         request_id = error.request_id if error.request_id not in (None, "None") else None
         detail = f"{code or status}: {message}".rstrip(": ") + (f" (RequestId {request_id})" if request_id else "")
-        retry_after = getattr(error, "retry_after", None)
+        acs_retry_after_ms = getattr(error, "retry_after", None)  # the SDK's x-acs-retry-after
         if ACCESS_CODE.match(code) or status in (401, 403):
             return AccessDenied(
                 f"{what}: access denied ({detail}). Check the connection's AccessKey (and STS token) and that "
@@ -599,7 +603,9 @@ def translate(error: Exception, what: str, settings: DataWorksSettings) -> Workf
         if isinstance(error, ThrottlingException) or THROTTLING_CODE.match(code) or status == 429 or status >= 500:
             return TransientServiceError(
                 f"{what}: DataWorks is throttling or failing ({detail}); will retry",
-                retry_after=float(retry_after) / 1000 if isinstance(retry_after, int | float) else None,
+                retry_after=retry_after_seconds({"x-acs-retry-after": str(acs_retry_after_ms)})
+                if isinstance(acs_retry_after_ms, int | float)
+                else retry_after_seconds(throttling.throttled_headers()),
             )
         if status == 404 or NOT_FOUND_CODE.search(code):
             return RunNotFound(f"{what} was not found ({detail}). Check the instance id and the region ({where}).")

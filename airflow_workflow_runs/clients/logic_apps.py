@@ -61,13 +61,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, M
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads, run_blocking
+from airflow_workflow_runs.clients.retry_after import retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -691,7 +691,7 @@ class LogicAppsRunClient(RunClient):
         if status in (401, 403):
             raise AccessDenied(self._scrub(message + ". The callback signature was refused: try again for a new URL."))
         if status == 429 or status >= 500:
-            raise TransientServiceError(self._scrub(message), retry_after=_retry_after(response.headers))
+            raise TransientServiceError(self._scrub(message), retry_after=retry_after_seconds(response.headers))
         raise ServiceError(self._scrub(message + ". Is it a Request trigger of an enabled, stateful workflow?"))
 
     def cancel_run(self, ref: RunRef) -> None:
@@ -1029,24 +1029,6 @@ def _status(error: BaseException) -> int | None:
     return int(status) if isinstance(status, int) else None
 
 
-def _retry_after(headers: Any) -> float | None:
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(float(value) * scale, 0.0)
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(str(value))
-            except (TypeError, ValueError):
-                continue
-            return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
-    return None
-
-
 def _error_detail(error: BaseException) -> str:
     odata = getattr(error, "error", None)
     code, message = getattr(odata, "code", None), getattr(odata, "message", None)
@@ -1114,7 +1096,7 @@ def _translate_error(
         response = getattr(error, "response", None)
         return TransientServiceError(
             f"{what}: the service is throttling or failing (HTTP {status}, {detail}); will retry",
-            retry_after=_retry_after(getattr(response, "headers", None)),
+            retry_after=retry_after_seconds(getattr(response, "headers", None)),
         )
     if isinstance(error, HttpResponseError):
         return ServiceError(f"{what}: the service refused the request (HTTP {status}, {detail})")

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from azure.core.credentials import AccessToken
 
-from airflow_workflow_runs.clients.logic_apps import STATUS_TABLE, LogicAppsRunClient, _parse_time
+from airflow_workflow_runs.clients.logic_apps import STANDARD_API_VERSION, STATUS_TABLE, LogicAppsRunClient, _parse_time
 from airflow_workflow_runs.model import (
     AccessDenied,
     InvalidRunReference,
@@ -86,6 +86,19 @@ def test_every_status_maps_to_a_state_in_both_tiers(emu, la_client, tier, status
 
 
 @pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize(
+    ("status", "expected"), [("succeeded", "succeeded"), ("FAILED", "failed"), ("rUnNiNg", "running")]
+)
+def test_statuses_are_read_without_case_as_azures_enums_are(emu, la_client, tier, status, expected):
+    from azure.mgmt.web.models import WorkflowStatus
+
+    assert WorkflowStatus[status].value.casefold() == status.casefold()  # the SDK's enum ignores case too
+    site = TIERS[tier]
+    run = la_client.get_run(ref(emu.logic_apps.add_run("wf", [{"status": status}], site=site), site))
+    assert (run.state.value, run.raw_status) == (expected, status)
+
+
+@pytest.mark.parametrize("tier", TIERS)
 def test_succeeded_with_an_error_is_a_failure_carrying_code_and_message(emu, la_client, tier):
     site = TIERS[tier]
     error = {"code": "ActionResponseSkipped", "message": "The execution of template action 'Response' is skipped"}
@@ -125,8 +138,13 @@ def test_a_run_follows_its_timeline_and_each_poll_is_one_request(emu, la_client)
 def test_standard_uses_azure_mgmt_webs_path_and_api_version(emu, la_client):
     run_name = emu.logic_apps.add_run("wf", [{"status": "Succeeded"}], site=SITE)
     la_client.get_run(ref(run_name, SITE))
-    (get,) = emu.requests(service="logic_apps", operation="GetWorkflowRun")
-    assert get["query"]["api-version"] == ["2025-05-01"]
+    asyncio.run(la_client.aget_run(ref(run_name, SITE)))
+    la_client.cancel_run(ref(run_name, SITE))
+    requests = emu.requests(service="logic_apps")
+    standard = [r for r in requests if "/providers/Microsoft.Web/" in r["path"]]
+    assert len(standard) == 3  # sync and async reads, the cancel: pinned, whatever azure-mgmt-web defaults to
+    assert all(r["query"]["api-version"] == [STANDARD_API_VERSION] == ["2025-05-01"] for r in standard)
+    get = standard[0]
     assert f"/providers/Microsoft.Web/sites/{SITE}/hostruntime/runtime/webhooks/workflow/api/management/" in get["path"]
 
 

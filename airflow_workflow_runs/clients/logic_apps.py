@@ -104,7 +104,7 @@ STATUS_TABLE: Mapping[str, RunState] = {
 }
 
 CONSUMPTION_API_VERSION = "2019-05-01"
-STANDARD_API_VERSION = "2025-05-01"  # azure-mgmt-web's default; the seed's version
+STANDARD_API_VERSION = "2025-05-01"  # the documented (seed) version, pinned on the SDK client
 
 CLOUDS: Mapping[str, Mapping[str, str]] = {
     "AZURE_PUBLIC_CLOUD": {
@@ -296,7 +296,12 @@ def _web_client(credential: Any, settings: LogicAppsSettings, subscription_id: s
     if aio:
         kwargs["transport"] = aio_transport(kwargs)
     return web.WebSiteManagementClient(
-        credential, subscription_id, base_url=settings.endpoint, credential_scopes=[settings.scope], **kwargs
+        credential,
+        subscription_id,
+        base_url=settings.endpoint,
+        credential_scopes=[settings.scope],
+        api_version=STANDARD_API_VERSION,  # pinned: an azure-mgmt-web upgrade must not change what we call
+        **kwargs,
     )
 
 

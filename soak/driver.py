@@ -120,7 +120,7 @@ class Driver:
         trigger = WorkflowRunTrigger(**kwargs)
         self.capture.add("trigger kwargs", json.dumps(trigger.serialize(), default=str))
         try:
-            async with contextlib.aclosing(trigger.run()) as events:
+            async with contextlib.aclosing(trigger.run()) as events:  # type: ignore[type-var]
                 async for event in events:
                     self._judge_event(wait, dict(event.payload))
                     return

@@ -92,6 +92,7 @@ def credentials(service: str, label: str) -> Credentials:
 def connection(service: str, emu: Emulator, cred: Credentials) -> dict[str, Any]:
     """The Airflow connection (JSON form) of ``service`` on the emulator with these credentials."""
     url, ca = emu.https_url, emu.ca_bundle
+    extra: dict[str, Any]
     if service == "glue":
         config = {"retries": {"mode": "standard", "total_max_attempts": 1}, "read_timeout": CLIENT_TIMEOUT}
         extra = {"region_name": "eu-west-1", "endpoint_url": url, "verify": ca, "config_kwargs": config}
@@ -224,7 +225,7 @@ def add_runs(
         for index in range(count):
             raw, state = rng.choices(TERMINALS[service], weights=[2] + [1] * (len(TERMINALS[service]) - 1))[0]
             running = rng.randint(*polls)
-            timeline = [{"status": RUNNING[service], "polls": running}, {"status": raw}]
+            timeline: list[dict[str, Any]] = [{"status": RUNNING[service], "polls": running}, {"status": raw}]
             args = _add_run(emu, service, f"{mode}{index}", index, timeline)
             args[conn_arg] = CONN_IDS[service]
             waits.append(Wait(service, mode, index, args, state, raw, running))

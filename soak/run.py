@@ -92,7 +92,7 @@ def run_soak(config: Config, out: Any = sys.stdout) -> dict[str, Any]:
         for service_plan in plans.values():
             service_plan.install(emu)
         waits = [w for s in config.services for w in plan.add_runs(emu, s, modes, rng, config.running_polls)]
-        expected_reads = Counter()
+        expected_reads: dict[str, float] = dict.fromkeys(config.services, 0.0)
         for w in waits:
             expected_reads[w.service] += (w.running_polls + 1) / max(0.05, 1 - config.rate)
         driver = Driver(waits, capture, interval=config.interval, timeout=config.timeout)
@@ -134,8 +134,8 @@ def run_soak(config: Config, out: Any = sys.stdout) -> dict[str, Any]:
         entries = emu.requests()
         for entry in entries:
             capture.add("emulator request log", json.dumps(entry, default=str))
-        modes = {w.run_id: (w.service, "deferred" if w.mode == "deferred" else "sync") for w in waits}
-        retry_after = check_retry_after(entries, modes, float(chaos_state["settings"]["retry_after"]))
+        run_modes = {w.run_id: (w.service, "deferred" if w.mode == "deferred" else "sync") for w in waits}
+        retry_after = check_retry_after(entries, run_modes, float(chaos_state["settings"]["retry_after"]))
         found = leaks(capture, [plan.SENTINEL, plan.ISSUED_TOKEN_PREFIX])
     rotation = {s: (p.rotated_at, running_at_rotation.get(s), new_uses[s]) for s, p in plans.items()}
     result = _result(config, waits, chaos_state, rotation, capture, found, time.monotonic() - started)

@@ -265,17 +265,6 @@ def has_infinity(value: Any) -> bool:
     return False
 
 
-#: Bugs found with numbers no calendar holds (see the tests using them).
-OUT_OF_RANGE_BUGS = {
-    "glue": "botocore's timestamp parser raises RuntimeError('Unable to calculate correct timezone offset') for "
-    "StartedOn 1e300; aws_errors.translate maps a RuntimeError to a permanent ServiceError, so the wait fails",
-    "dataworks": "epoch_ms() calls datetime.fromtimestamp(), which raises OverflowError ('timestamp out of range "
-    "for platform time_t') or OSError ('[Errno 75] Value too large for defined data type') for a StartedTime, "
-    "FinishedTime or BizDate too large for the platform (1e303 ms end to end); neither is in answers.READ_ERRORS, "
-    "so it escapes parse_run's reads_answer and hook.get_run as a bare exception",
-}
-
-
 @pytest.fixture
 def clients(services) -> dict[str, Any]:
     return {target: services.hook(target).client for target in EmulatedServices.TARGETS}
@@ -294,15 +283,7 @@ def test_any_json_value_gives_a_run_or_a_clear_error(clients, target):
     usable()
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=OUT_OF_RANGE_BUGS["dataworks"]))
-        if t == "dataworks"
-        else t
-        for t in PARSERS
-    ],
-)
+@pytest.mark.parametrize("target", PARSERS)
 def test_run_objects_with_fields_of_the_wrong_type_give_a_run_or_a_clear_error(clients, target):
     shape, success, parse = PARSERS[target]
     client = clients[target]
@@ -424,25 +405,7 @@ def replaced(value: Any, path: tuple[Any, ...], leaf: Any) -> Any:
     return {**value, head: replaced(value[head], rest, leaf)}
 
 
-HUGE_NUMBER_BUGS = {
-    "glue": "unsuccessful_actions() does int(statistics.get(key) or 0): a Statistics counter of 1e400 (inf, which "
-    "botocore's JSON parser passes through unchanged: checked with botocore.parsers on "
-    'b\'{"Run": {"Status": "COMPLETED", "Statistics": {"FailedActions": 1e400}}}\') raises '
-    "OverflowError('cannot convert float infinity to integer'), not in answers.READ_ERRORS, so it escapes "
-    "parse_run and GlueRunClient.get_run as a bare exception",
-    "dataworks": OUT_OF_RANGE_BUGS["dataworks"],
-}
-
-
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=HUGE_NUMBER_BUGS[t]))
-        if t in HUGE_NUMBER_BUGS
-        else t
-        for t in PARSERS
-    ],
-)
+@pytest.mark.parametrize("target", PARSERS)
 def test_a_number_too_large_in_any_field_gives_a_run_or_a_clear_error(clients, target):
     """JSON numbers have no limit: ``1e400`` decodes to infinity and ``10**400`` to a huge int."""
     _, success, parse = PARSERS[target]
@@ -480,24 +443,6 @@ def run_id_of(ref: dict[str, str]) -> str:
     return ref.get("run_id") or ref.get("run_name") or ref["instance_id"]
 
 
-_DATADOG_NOT_GARBLED = (
-    "Datadog: the SDK's deserializer raises ApiTypeError (an OpenApiException) on this body and "
-    "DatadogRunClient._translate makes it a plain TransientServiceError (\"Datadog's answer could not be read "
-    '(ApiTypeError)"), not a GarbledAnswer: transient, but the message does not say what was wrong and a wait '
-    "that sees only these until its deadline does not time out saying the service kept answering garbled data"
-)
-_DATAWORKS_NOT_GARBLED = (
-    "DataWorks: the SDK raises RuntimeError('Failed to parse the value as json format, ...') inside an "
-    "UnretryableException; RuntimeError is not in answers.READ_ERRORS, so dataworks.translate reports "
-    "'DataWorks could not be reached' as a plain TransientServiceError although it answered: not a GarbledAnswer, "
-    "and the timeout message does not say the service kept answering garbled data"
-)
-GARBLED_BUGS = {
-    **{("datadog", kind): _DATADOG_NOT_GARBLED for kind in ("non_json", "truncated", "null", "string")},
-    **{("dataworks", kind): _DATAWORKS_NOT_GARBLED for kind in ("non_json", "truncated")},
-}
-
-
 def read(hook: Any, ref: dict[str, str], path: str) -> WorkflowRun:
     return hook.get_run(ref) if path == "sync" else asyncio.run(hook.aget_run(ref))
 
@@ -516,21 +461,8 @@ def test_every_garbled_answer_is_transient_and_names_the_run(services, target):
     assert read(hook, ref, "sync").state is read(hook, ref, "async").state is RunState.SUCCEEDED
 
 
-@pytest.mark.parametrize(
-    ("target", "kind"),
-    [
-        pytest.param(
-            target,
-            kind,
-            id=f"{target}-{kind}",
-            marks=[pytest.mark.xfail(strict=True, reason=GARBLED_BUGS[target, kind])]
-            if (target, kind) in GARBLED_BUGS
-            else [],
-        )
-        for target in EmulatedServices.TARGETS
-        for kind in GARBLED_KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", GARBLED_KINDS)
+@pytest.mark.parametrize("target", EmulatedServices.TARGETS)
 def test_a_garbled_answer_is_a_garbled_answer_sync_and_async(services, target, kind):
     """``GarbledAnswer`` is what says "not a readable run" (and what a wait's timeout reports)."""
     ref = services.add_run(target, "succeeded")
@@ -558,10 +490,7 @@ def test_a_deferred_wait_through_garbled_answers_ends_with_the_runs_real_outcome
 
 # A 200 whose run carries a time no calendar holds (the emulator reports the start time it is
 # given): a garbled answer like any other, not a failed wait and not a bare exception.
-@pytest.mark.parametrize(
-    "target",
-    [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=reason)) for t, reason in OUT_OF_RANGE_BUGS.items()],
-)
+@pytest.mark.parametrize("target", ["glue", "dataworks"])  # the two whose emulator serves such a time
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_a_start_time_out_of_any_calendar_is_a_garbled_answer(services, target, path):
     ref = services.add_run(target, "succeeded", started_on=1e300)

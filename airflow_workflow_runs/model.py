@@ -250,6 +250,13 @@ class GarbledAnswer(TransientServiceError):
         text = str(self)
         return self if text.startswith(what) else GarbledAnswer(f"{what}: {text}", self.retry_after)
 
+    def streak_text(self, count: int) -> str:
+        """What a timeout adds when this was the last of ``count`` garbled answers in a row."""
+        return (
+            f"the service kept answering garbled data ({count} answers in a row that were not a readable "
+            f"run, the last: {self}); check for a proxy or gateway between Airflow and the service"
+        )
+
 
 class ServiceError(WorkflowRunError):
     """Any other refusal by the service (bad request, conflict, illegal state)."""

@@ -33,6 +33,7 @@ from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
 from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS, run_blocking, set_io_threads_source
 from airflow_workflow_runs.model import (
     AccessDenied,
+    GarbledAnswer,
     RunNotFound,
     TimeWindow,
     TransientServiceError,
@@ -89,6 +90,9 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         super().__init__()
         self.conn_id = conn_id
         self.client_options = {k: v for k, v in client_options.items() if v is not None}
+        #: Garbled answers in a row seen by :meth:`poll_run`, and the last: a timeout then says so.
+        self.garbled_answers = 0
+        self.last_garbled: GarbledAnswer | None = None
 
     @property
     def client_service(self) -> str:
@@ -137,12 +141,15 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             run = self.get_run(ref)
         except TransientServiceError as error:
             self.log.warning("%s; will poll again", error)
+            self.garbled_answers = self.garbled_answers + 1 if isinstance(error, GarbledAnswer) else 0
+            self.last_garbled = error if isinstance(error, GarbledAnswer) else None
             return None
         except RunNotFound as error:
             if not_found_grace_until is None or time.time() >= not_found_grace_until:
                 raise
             self.log.info("%s; the run was just started, polling again", error)
             return None
+        self.garbled_answers, self.last_garbled = 0, None
         self.log.info("%s", run.describe())
         return run
 

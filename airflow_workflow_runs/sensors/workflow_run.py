@@ -120,7 +120,13 @@ class WorkflowRunSensor(BaseSensorOperator):
             workflow, window = self._validated_workflow(context)
             self._first_poll_at = first_poll_time(self, context)
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as error:
+                garbled = self.hook.last_garbled
+                if garbled is None:
+                    raise
+                raise AirflowSensorTimeout(f"{error}; {garbled.streak_text(self.hook.garbled_answers)}") from error
         # Deferrable: one poll here first, so a run that has already ended needs no triggerer; the
         # trigger's first poll comes one interval after it.
         deadline = time.time() + self.timeout

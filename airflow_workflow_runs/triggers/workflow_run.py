@@ -199,13 +199,7 @@ def backoff_delay(poll_interval: float, failures: int, retry_after: float | None
 def timeout_text(what: str, last_status: str | None, garbled: list[GarbledAnswer]) -> str:
     """Why a wait ended at its deadline; when the service kept answering garbage, that says so."""
     text = f"{what} was still {last_status or 'not readable'} at the deadline"
-    if garbled:
-        text += (
-            f"; the service kept answering garbled data ({len(garbled)} answers in a row that were not "
-            f"a readable run, the last: {garbled[-1]}) — check for a proxy or gateway between the "
-            "triggerer and the service"
-        )
-    return text
+    return f"{text}; {garbled[-1].streak_text(len(garbled))}" if garbled else text
 
 
 def _error_event(error: WorkflowRunError) -> TriggerEvent:

@@ -509,29 +509,9 @@ STATUS_PATHS = {
     "dataworks": ("Status",),
 }
 NOT_A_STATUS = [None, "", 5, True, [], {}, ["SUCCEEDED"]]
-STATUS_BUGS = {
-    target: f"{target}: parse_run maps a status that is not a non-empty string (None, '', 5, True, a list or an "
-    "object) to UNKNOWN, a terminal "
-    "failure, where Logic Apps and Datadog call it garbled (transient); end to end, "
-    + {
-        "glue": 'GlueRunClient.get_run only checks that \'Status\' is present, so a 200 with "Status": "" or a '
-        "number fails the wait",
-        "codecatalyst": 'get_run only checks that \'status\' is present, so a 200 with "status": "" or a number '
-        "fails the wait",
-        "dataworks": '_parse_response only refuses a falsy Status, so a 200 with "Status": 5, true or a list '
-        "fails the wait",
-    }[target]
-    for target in ("glue", "codecatalyst", "dataworks")
-}
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=STATUS_BUGS[t])) if t in STATUS_BUGS else t
-        for t in PARSERS
-    ],
-)
+@pytest.mark.parametrize("target", PARSERS)
 def test_a_status_that_is_not_a_string_is_garbled_in_every_service(clients, target):
     """One classification: an answer without a readable status is garbled, whatever the service;
     only a status *string* the provider does not know fails the wait (as unknown)."""

@@ -273,10 +273,7 @@ def test_rate_limits_wait_for_the_reset_bounded(emu, hook, reset, expected):
     assert hook.get_run(ref(instance_id)).state is RunState.SUCCEEDED
 
 
-# urllib3 itself retries a dropped GET 3 times: the fourth drop reaches us.
-@pytest.mark.parametrize(
-    "fault", [{"status": 500}, {"status": 503}, {"body": "truncated"}, {"body": "disconnect", "count": 4}]
-)
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"body": "truncated"}, {"body": "disconnect"}])
 def test_5xx_and_broken_answers_are_transient(emu, hook, fault):
     instance_id = add(emu, {"status": "SUCCEEDED"})
     emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", **fault})
@@ -419,3 +416,15 @@ def test_importing_does_not_import_the_datadog_sdk(module):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     loaded = result.stdout.strip().splitlines()[-1].removeprefix("LOADED:").split(",")
     assert not [m for m in loaded if m.startswith(("datadog_api_client", "datadog"))]
+
+
+@pytest.mark.parametrize("fault", [{"delay": 1.5}, {"body": "disconnect"}])
+def test_a_slow_or_dropped_answer_costs_one_request_not_the_sdks_own_retries(emu, monkeypatch, fault):
+    """The provider's policy retries (with backoff and the deadline); urllib3's default would have
+    sent the same read four times in one poll."""
+    monkeypatch.setenv("AIRFLOW_CONN_DD_SLOW", connection(emu, timeout=0.5))
+    instance_id = add(emu, {"status": "SUCCEEDED"})
+    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "count": 4, **fault})
+    with pytest.raises(TransientServiceError):
+        DatadogWorkflowInstanceHook("dd_slow").get_run(ref(instance_id))
+    assert len(emu.requests(service="datadog", operation="GetWorkflowInstance")) == 1

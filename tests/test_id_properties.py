@@ -249,12 +249,6 @@ def test_a_dataworks_id_is_only_digits(clients, case):
     refused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DataWorks validate_ref drops an empty project_id as if it were absent "
-    "(`ref.get('project_id') not in (None, '')` in clients/dataworks.py), where every other id that "
-    "rendered empty is refused naming its field, and a blank project_id (' ') is refused too",
-)
 def test_an_empty_dataworks_project_id_is_refused(clients):
     assert_refused_naming(validator(clients, "dataworks", "validate_ref"), "project_id", "")
 

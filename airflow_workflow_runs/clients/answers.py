@@ -68,3 +68,12 @@ def json_kind(value: Any) -> str:
     if isinstance(value, int | float):
         return "number"
     return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def require_status(raw_status: Any, field: str) -> str:
+    """The run's raw status, if it is a non-empty string; anything else (absent, ``""``, a number,
+    a list) is a garbled answer, never a status to look up (that would end the wait as unknown)."""
+    if not isinstance(raw_status, str) or not raw_status.strip():
+        shown = "none" if raw_status is None else f"a JSON {json_kind(raw_status)} {str(raw_status)[:40]!r}"
+        raise garbled(f"no readable run status ({field}: {shown})")
+    return raw_status

@@ -105,4 +105,9 @@ def _from_client_error(error: ClientError, what: str, not_found_hint: str, acces
             f"{what}: the service is throttling or failing ({detail}); will retry",
             retry_after=retry_after_seconds(meta.get("HTTPHeaders")),
         )
+    if not code or code == str(status):  # botocore puts the status in Code when it read no type
+        # Every AWS error answer names its type (__type / x-amzn-ErrorType); one without it was cut
+        # off or replaced on the way (a 400 is also how Glue throttles): not a refusal to act on.
+        garbled_error = garbled(f"an HTTP {status} error answer botocore could not read ({message[:120]!r})")
+        return garbled_error.about(what)
     return ServiceError(f"{what}: the service refused the request ({detail})")

@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.tokens import FrozenAuthToken
 
 from airflow_workflow_runs.clients import aws_errors
-from airflow_workflow_runs.clients.answers import garbled, reads_answer
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_status
 from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
@@ -242,7 +242,7 @@ class CodeCatalystRunClient(RunClient):
             "project_name": str(raw.get("projectName", "")),
             "run_id": str(raw.get("id", "")),
         }
-        raw_status = raw.get("status")
+        raw_status = require_status(raw.get("status"), "status")
         state = map_status(STATUS_TABLE, raw_status)
         reasons = list(raw.get("statusReasons") or [])
         error = None

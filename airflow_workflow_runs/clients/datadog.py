@@ -28,13 +28,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+import urllib3
 from datadog_api_client import ApiClient, Configuration, rest
 from datadog_api_client.exceptions import ApiException, OpenApiException
 from datadog_api_client.v2.api.workflow_automation_api import WorkflowAutomationApi
 from datadog_api_client.v2.model.workflow_instance_create_meta import WorkflowInstanceCreateMeta
 from datadog_api_client.v2.model.workflow_instance_create_request import WorkflowInstanceCreateRequest
 
-from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.retry_after import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
@@ -129,6 +130,9 @@ def build_api(
     # connection decides instead.
     config.api_key = {"apiKeyAuth": api_key, "appKeyAuth": app_key}
     config.server_variables = {"site": validate_site(site)}
+    # No retries inside the SDK: urllib3's default (3 on connect/read errors) made one poll that
+    # timed out into 4 requests and 4 timeouts. The provider's policy retries, with the deadline.
+    config.retry_policy = urllib3.util.Retry(total=None, connect=0, read=0, other=0, status=0, redirect=2)
     return WorkflowAutomationApi(_PooledApiClient(config))
 
 
@@ -402,9 +406,10 @@ class DatadogRunClient(RunClient):
         instance_id = str(data.get("id") or attributes.get("id") or ref["instance_id"])
         run_ref = {"workflow_id": ref["workflow_id"], "instance_id": instance_id}
         status_obj = attributes.get("instanceStatus")
-        raw_status = status_obj.get("detailsKind") if isinstance(status_obj, Mapping) else None
-        if not isinstance(raw_status, str) or not raw_status:
-            raise garbled("no instance status (no attributes.instanceStatus.detailsKind)")
+        raw_status = require_status(
+            status_obj.get("detailsKind") if isinstance(status_obj, Mapping) else None,
+            "attributes.instanceStatus.detailsKind",
+        )
         state = map_status(STATUS_TABLE, raw_status)
         steps = [s for s in attributes.get("stepStateAssociations") or [] if isinstance(s, Mapping)]
         ended_at = _parse_time(attributes.get("endTimestamp"))

@@ -54,7 +54,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
 from airflow_workflow_runs.clients import dataworks_throttling as throttling
-from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled, reads_answer
+from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled, reads_answer, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.retry_after import retry_after_seconds
@@ -271,7 +271,7 @@ class DataWorksRunClient(RunClient):
 
     def validate_ref(self, ref: RunRef) -> dict[str, str]:
         out: dict[str, str] = {}
-        if ref.get("project_id") not in (None, ""):
+        if ref.get("project_id") is not None:  # optional; an empty one is refused, not dropped
             out["project_id"] = validate_id("project_id", ref.get("project_id"))
         out["instance_id"] = validate_id("instance_id", ref.get("instance_id"))
         return out
@@ -301,7 +301,7 @@ class DataWorksRunClient(RunClient):
         ref = {"project_id": str(raw.get("ProjectId", "") or ""), "instance_id": str(raw.get("Id", ""))}
         if not ref["project_id"]:
             del ref["project_id"]
-        raw_status = raw.get("Status")
+        raw_status = require_status(raw.get("Status"), "WorkflowInstance.Status")
         state = map_status(STATUS_TABLE, raw_status)
         error = None
         if state is RunState.UNKNOWN:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_workflow_runs.clients import aws_errors
-from airflow_workflow_runs.clients.answers import garbled, reads_answer
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef, map_status
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.validation import check_string
@@ -311,7 +311,7 @@ class GlueRunClient(RunClient):
     def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:
         """Map one Glue ``WorkflowRun`` structure into the model, applying the Statistics rule."""
         ref = {"workflow_name": str(raw.get("Name", "")), "run_id": str(raw.get("WorkflowRunId", ""))}
-        raw_status = raw.get("Status")
+        raw_status = require_status(raw.get("Status"), "Run.Status")
         state = map_status(STATUS_TABLE, raw_status)
         statistics = dict(raw.get("Statistics") or {})
         error = raw.get("ErrorMessage") or None

@@ -64,7 +64,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads, run_blocking
 from airflow_workflow_runs.clients.retry_after import retry_after_seconds
@@ -768,9 +768,8 @@ class LogicAppsRunClient(RunClient):
         raw = require_object(raw)
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
         assert isinstance(props, Mapping)
-        raw_status = props.get("status", raw.get("status"))  # top level in azure-mgmt-logic's flattened model
-        if not isinstance(raw_status, str) or not raw_status:
-            raise garbled("no run status (no properties.status)")
+        # Top level in azure-mgmt-logic's flattened model.
+        raw_status = require_status(props.get("status", raw.get("status")), "properties.status")
         state = map_status(STATUS_TABLE, raw_status, ignore_case=True)  # Azure's enums ignore case
         error = _error_text(props.get("error"))
         code = props.get("code")

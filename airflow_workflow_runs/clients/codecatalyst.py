@@ -32,6 +32,7 @@ from airflow_workflow_runs.clients import aws_errors
 from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_status
 from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import GarbledAnswer, RunState, TimeWindow, WorkflowRun, describe_ref
 
@@ -100,6 +101,7 @@ def build_boto_client(
         session.get_component("token_provider").insert_before("env", _StaticTokenProvider(token))
     boto3_session = boto3.Session(botocore_session=session)
     share_service_models(session)
+    redact_botocore_logs()  # botocore's DEBUG request dumps carry the bearer token
     return boto3_session.client(
         "codecatalyst",
         region_name=region_name or DEFAULT_REGION,

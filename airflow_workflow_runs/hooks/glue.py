@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.clients.io import io_threads
+from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
             conn=wrapper, region_name=wrapper.region_name, config=wrapper.botocore_config
         ).create_session()
         share_service_models(session._session)
+        redact_botocore_logs()  # botocore's DEBUG request dumps carry the session token
         # One kept-alive connection per I/O thread, unless the connection's config_kwargs say otherwise.
         config = Config(max_pool_connections=io_threads())
         if wrapper.botocore_config is not None:

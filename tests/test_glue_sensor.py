@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from airflow.sdk.exceptions import (
@@ -145,3 +146,42 @@ def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, glue_conn):
     assert time.time() < kwargs["deadline"] <= time.time() + 60
     assert deferred.value.timeout.total_seconds() == 60
     assert "emulator-secret" not in repr(kwargs) and "AKIDEMULATOR" not in repr(kwargs)
+
+
+def test_a_poking_sensor_waits_as_long_as_the_service_asked(emu, glue_conn):
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "status": 400,
+            "error_type": "ThrottlingException",
+            "retry_after": 1,
+            "count": 2,  # both of botocore's attempts (glue_conn) are throttled
+        }
+    )
+    task = sensor(glue_conn, run_id, mode="poke", poke_interval=0.05, timeout=30)
+    assert task.execute({"ti": StandInTaskInstance()})["state"] == "succeeded"
+    *_, throttled, next_poll = (r["time"] for r in emu.requests(service="glue", operation="GetWorkflowRun"))
+    assert next_poll - throttled >= 1.0, "polled again before the Retry-After passed"
+
+
+def test_a_rescheduled_sensor_comes_back_when_the_service_asked(emu, glue_conn):
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "status": 400,
+            "error_type": "ThrottlingException",
+            "retry_after": 120,
+            "count": 2,
+        }
+    )
+    task = sensor(glue_conn, run_id, mode="reschedule", poke_interval=5)
+    before = datetime.now(timezone.utc)
+    with pytest.raises(AirflowRescheduleException) as raised:
+        task.poke({})
+    assert raised.value.reschedule_date >= before + timedelta(seconds=120)

@@ -93,6 +93,8 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         #: Garbled answers in a row seen by :meth:`poll_run`, and the last: a timeout then says so.
         self.garbled_answers = 0
         self.last_garbled: GarbledAnswer | None = None
+        #: What the service asked at :meth:`poll_run`'s last transient answer (seconds), if anything.
+        self.retry_after: float | None = None
 
     @property
     def client_service(self) -> str:
@@ -143,13 +145,14 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             self.log.warning("%s; will poll again", error)
             self.garbled_answers = self.garbled_answers + 1 if isinstance(error, GarbledAnswer) else 0
             self.last_garbled = error if isinstance(error, GarbledAnswer) else None
+            self.retry_after = error.retry_after
             return None
         except RunNotFound as error:
             if not_found_grace_until is None or time.time() >= not_found_grace_until:
                 raise
             self.log.info("%s; the run was just started, polling again", error)
             return None
-        self.garbled_answers, self.last_garbled = 0, None
+        self.garbled_answers, self.last_garbled, self.retry_after = 0, None, None
         self.log.info("%s", run.describe())
         return run
 
@@ -183,7 +186,9 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             run = self.find_run(workflow, window, first_poll_at)
         except TransientServiceError as error:
             self.log.warning("%s; will look again", error)
+            self.retry_after = error.retry_after
             return None
+        self.retry_after = None
         if run is None:
             self.log.info("No %s run of %s has %s yet", self.client_service, dict(workflow), window.describe())
         else:

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, conf
 from airflow.sdk.bases.sensor import PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
 from airflow_workflow_runs.model import TimeWindow, WorkflowRun, WorkflowRunError
@@ -149,9 +154,22 @@ class WorkflowRunSensor(BaseSensorOperator):
         else:
             workflow, window = self._validated_workflow(context)
             run = self._find(context, workflow, window)
-        if run is None or not run.is_terminal:
+        if run is None:
+            self._honour_retry_after()
+            return False
+        if not run.is_terminal:
             return False
         return PokeReturnValue(is_done=True, xcom_value=finish(run, WatchedRunFailed))
+
+    def _honour_retry_after(self) -> None:
+        """A service that asked for more time than ``poke_interval`` gets it: reschedule mode comes
+        back then, poke mode sleeps the difference (the sensor's timeout still applies)."""
+        asked = self.hook.retry_after
+        if asked is None or asked <= self.poke_interval:
+            return
+        if self.reschedule:
+            raise AirflowRescheduleException(datetime.now(timezone.utc) + timedelta(seconds=asked))
+        time.sleep(asked - self.poke_interval)
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
         status = event.get("status")

@@ -61,3 +61,29 @@ def test_a_poking_wait_on_garbage_times_out_saying_the_service_kept_answering_ga
     with pytest.raises(AirflowSensorTimeout, match="kept answering garbled data") as raised:
         task.execute({"ti": StandInTaskInstance()})
     assert run_id in str(raised.value)
+
+
+def test_a_gate_on_garbage_times_out_saying_the_service_kept_answering_garbage(emu, glue_conn):
+    from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
+    from airflow_workflow_runs.targets import RunTarget
+    from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
+
+    run_id = emu.glue.add_run("etl", [{"status": "RUNNING"}])
+    emu.add_fault(HTML_200)
+    target = RunTarget(
+        service="glue",
+        hook_class="airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
+        hook_kwargs={"aws_conn_id": glue_conn},
+        ref={"workflow_name": "etl", "run_id": run_id},
+    )
+    trigger = WorkflowRunsTrigger(
+        targets=[target.to_dict()],
+        poll_interval=0.1,
+        deadline=time.time() + 1.5,
+        first_poll_at="2026-12-01T00:00:00+00:00",
+    )
+    event = first_event(trigger)
+    assert event["status"] == "timeout" and "kept answering garbled data" in event["note"]
+    gate = WorkflowRunsSensor(task_id="gate", runs=[{"service": "glue", "workflow_name": "etl", "run_id": run_id}])
+    with pytest.raises(AirflowSensorTimeout, match="kept answering garbled data"):
+        gate.execute_complete({"ti": StandInTaskInstance()}, event)

@@ -325,5 +325,6 @@ def _remaining(deadline: float | None) -> timedelta | None:
 
 def _timeout_text(event: Mapping[str, Any]) -> str:
     if "targets" in event:
-        return " | ".join(RunTarget.from_dict(raw).state_text() for raw in event["targets"])
+        states = " | ".join(RunTarget.from_dict(raw).state_text() for raw in event["targets"])
+        return f"{states}; {event['note']}" if event.get("note") else states
     return str(event.get("message"))

@@ -166,7 +166,8 @@ class WorkflowRunsSensor(BaseSensorOperator):
         status = event.get("status")
         if status == "timeout":
             states = " | ".join(target.state_text() for target in targets)
-            raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout}s: {states}")
+            note = f"; {event['note']}" if event.get("note") else ""
+            raise AirflowSensorTimeout(f"Sensor timed out after {self.timeout}s: {states}{note}")
         if status == "pinned":
             self._push_pins(context, targets)
             self._first_poll_at = datetime.fromisoformat(event["first_poll_at"])

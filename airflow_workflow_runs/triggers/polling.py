@@ -21,7 +21,7 @@ from typing import Protocol
 
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
-from airflow_workflow_runs.model import TransientServiceError, WorkflowRun, WorkflowRunError
+from airflow_workflow_runs.model import GarbledAnswer, TransientServiceError, WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.registry import aload_hook_class
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run_renewing
@@ -78,12 +78,16 @@ class Poll:
     transient_errors: int = 0
     retry_after: float | None = None
     sent_at: float | None = None
+    #: The last garbled answer of this poll, if any (a timeout then says the service kept garbling).
+    garbled: GarbledAnswer | None = None
 
     def sent(self, moment: float) -> None:
         self.sent_at = moment if self.sent_at is None else min(self.sent_at, moment)
 
     def saw_transient(self, error: TransientServiceError) -> None:
         self.transient_errors += 1
+        if isinstance(error, GarbledAnswer):
+            self.garbled = error
         if error.retry_after is not None:
             self.retry_after = max(self.retry_after or 0.0, error.retry_after)
 

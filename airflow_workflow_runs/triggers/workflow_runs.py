@@ -21,6 +21,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.model import GarbledAnswer
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
 from airflow_workflow_runs.triggers.shared_reads import PollTime
@@ -79,11 +80,13 @@ class WorkflowRunsTrigger(BaseTrigger):
         policy = Policy(self.policy)
         hooks: dict[tuple[str, str], WorkflowRunHook] = {}
         failures = 0
+        garbled: list[GarbledAnswer] = []  # one per poll in a row that met a garbled answer
         polled_at = self.last_poll_at
         when = PollTime.first(polled_at, self.poll_interval)
         while True:
             if await deadline_before(when, self.deadline):
-                yield self._event("timeout", targets, polled_at)
+                note = garbled[-1].streak_text(len(garbled)) if garbled else None
+                yield self._event("timeout", targets, polled_at, note)
                 return
             pinned_before = sum(target.pinned for target in targets)
             poll = await within_deadline(
@@ -93,6 +96,7 @@ class WorkflowRunsTrigger(BaseTrigger):
                 continue
             targets = poll.targets
             polled_at = poll.sent_at or time.time()
+            garbled = [*garbled, poll.garbled] if poll.garbled is not None else []
             if judge(policy, targets).done:
                 yield self._event("done", targets, polled_at)
                 return
@@ -106,9 +110,11 @@ class WorkflowRunsTrigger(BaseTrigger):
             else:
                 when = PollTime.after(polled_at, self.poll_interval)
 
-    def _event(self, status: str, targets: Sequence[RunTarget], polled_at: float | None) -> TriggerEvent:
+    def _event(
+        self, status: str, targets: Sequence[RunTarget], polled_at: float | None, note: str | None = None
+    ) -> TriggerEvent:
         """The event; ``deadline``, ``first_poll_at`` and ``polled_at`` let the task defer again on
-        the same terms."""
+        the same terms; a timeout's ``note`` says when the services kept answering garbage."""
         return TriggerEvent(
             {
                 "status": status,
@@ -116,5 +122,6 @@ class WorkflowRunsTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "first_poll_at": self.first_poll_at,
                 "polled_at": polled_at,
+                **({"note": note} if note else {}),
             }
         )

@@ -70,3 +70,25 @@ def test_a_deferred_operator_polls_once_then_the_trigger_one_interval_later(emu,
     start, poll = emu.requests(service="glue")
     assert (start["operation"], poll["operation"]) == ("StartWorkflowRun", "GetWorkflowRun")
     assert poll["time"] <= kwargs["last_poll_at"] and kwargs["poll_interval"] == 7
+
+
+def test_a_waiting_operator_backs_off_as_long_as_the_service_asked(emu, glue_conn):
+    emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING", "polls": 1}, {"status": "COMPLETED"}])
+    emu.add_fault(
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "status": 400,
+            "error_type": "ThrottlingException",
+            "retry_after": 1,
+            "count": 2,  # both of botocore's attempts (glue_conn)
+        }
+    )
+    op = GlueRunWorkflowOperator(
+        task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.05, deferrable=False
+    )
+    assert op.execute({"ti": StandInTaskInstance()})["state"] == "succeeded"
+    reads = emu.requests(service="glue", operation="GetWorkflowRun")
+    throttled = [r for r in reads if r["status"] == 400]
+    after = [r for r in reads if r["time"] > throttled[-1]["time"]]
+    assert after and after[0]["time"] - throttled[-1]["time"] >= 1.0, "polled again before the Retry-After passed"

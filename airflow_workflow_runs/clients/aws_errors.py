@@ -20,7 +20,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled
-from airflow_workflow_runs.clients.retry_after import retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.model import (
     AccessDenied,
     RunNotFound,

@@ -38,7 +38,7 @@ from datadog_api_client.v2.model.workflow_instance_create_request import Workflo
 from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
-from airflow_workflow_runs.clients.retry_after import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,

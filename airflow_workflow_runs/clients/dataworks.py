@@ -57,7 +57,7 @@ from airflow_workflow_runs.clients import dataworks_throttling as throttling
 from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled, reads_answer, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
-from airflow_workflow_runs.clients.retry_after import retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     AccessDenied,

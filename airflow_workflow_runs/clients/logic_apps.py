@@ -67,7 +67,7 @@ from urllib.parse import quote, urlsplit
 from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads, run_blocking
-from airflow_workflow_runs.clients.retry_after import retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,

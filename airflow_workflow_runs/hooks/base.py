@@ -90,7 +90,9 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         super().__init__()
         self.conn_id = conn_id
         self.client_options = {k: v for k, v in client_options.items() if v is not None}
-        #: Garbled answers in a row seen by :meth:`poll_run`, and the last: a timeout then says so.
+        #: Transient answers in a row seen by :meth:`poll_run` (its caller backs off by them), the
+        #: garbled ones among them and the last (a timeout then says so).
+        self.transient_answers = 0
         self.garbled_answers = 0
         self.last_garbled: GarbledAnswer | None = None
         #: What the service asked at :meth:`poll_run`'s last transient answer (seconds), if anything.
@@ -143,6 +145,7 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             run = self.get_run(ref)
         except TransientServiceError as error:
             self.log.warning("%s; will poll again", error)
+            self.transient_answers += 1
             self.garbled_answers = self.garbled_answers + 1 if isinstance(error, GarbledAnswer) else 0
             self.last_garbled = error if isinstance(error, GarbledAnswer) else None
             self.retry_after = error.retry_after
@@ -152,7 +155,8 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
                 raise
             self.log.info("%s; the run was just started, polling again", error)
             return None
-        self.garbled_answers, self.last_garbled, self.retry_after = 0, None, None
+        self.transient_answers = self.garbled_answers = 0
+        self.last_garbled = self.retry_after = None
         self.log.info("%s", run.describe())
         return run
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseOperator, conf
 
+from airflow_workflow_runs.clients.retry_policy import backoff_delay
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
 from airflow_workflow_runs.model import (
     OperationNotSupported,
@@ -39,6 +40,8 @@ T = TypeVar("T")
 NOT_FOUND_GRACE_SECONDS = 120.0
 #: Transient errors tolerated in a row while looking for an earlier try's run.
 LOOKUP_ATTEMPTS = 5
+#: The first pause of that lookup's backoff (then 4, 8, 16 s...; see ``clients.retry_policy``).
+LOOKUP_BACKOFF_SECONDS = 2.0
 
 
 class WorkflowRunTimeout(WorkflowRunFailed):
@@ -192,6 +195,8 @@ class WorkflowRunOperator(BaseOperator):
                     f"{describe_ref(self.hook.client_service, ref)} is still running"
                 )
             sleep = self.poll_interval
+            if self.hook.transient_answers:  # the shared policy: back off, as long as the service asked
+                sleep = backoff_delay(self.poll_interval, self.hook.transient_answers, self.hook.retry_after)
             if deadline is not None:
                 sleep = min(sleep, max(deadline - time.time(), 0.0))
             time.sleep(sleep)
@@ -210,7 +215,7 @@ class WorkflowRunOperator(BaseOperator):
             except TransientServiceError as error:
                 if attempt == LOOKUP_ATTEMPTS:
                     raise WorkflowRunFailed(f"{doing}: {error} (gave up after {attempt} attempts)") from None
-                delay = max(error.retry_after or 0.0, min(2.0**attempt, 60.0))
+                delay = backoff_delay(LOOKUP_BACKOFF_SECONDS, attempt, error.retry_after)
                 self.log.warning("%s: %s; retrying in %.0fs", doing, error, delay)
                 time.sleep(delay)
             except WorkflowRunError as error:

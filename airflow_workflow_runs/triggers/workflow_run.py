@@ -17,13 +17,13 @@ success race, apache/airflow#66374, #67287, #72716).
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_workflow_runs.clients.retry_policy import backoff_delay
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import (
     GarbledAnswer,
@@ -36,7 +36,6 @@ from airflow_workflow_runs.model import (
 from airflow_workflow_runs.registry import aload_hook_class
 from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run_renewing
 
-MAX_BACKOFF_SECONDS = 300.0
 T = TypeVar("T")
 
 
@@ -187,13 +186,6 @@ async def deadline_before(when: PollTime, deadline: float | None) -> bool:
         return False
     await asyncio.sleep(max(deadline - time.time(), 0.0))
     return True
-
-
-def backoff_delay(poll_interval: float, failures: int, retry_after: float | None) -> float:
-    """Exponential backoff from the poll interval, with jitter, never sooner than the service asked."""
-    base = min(max(poll_interval, 0.01) * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
-    delay = base * random.uniform(0.8, 1.2)
-    return max(delay, retry_after or 0.0)
 
 
 def timeout_text(what: str, last_status: str | None, garbled: list[GarbledAnswer]) -> str:

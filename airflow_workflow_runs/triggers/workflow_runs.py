@@ -19,13 +19,14 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_workflow_runs.clients.retry_policy import backoff_delay
 from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.model import GarbledAnswer
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
 from airflow_workflow_runs.triggers.shared_reads import PollTime
-from airflow_workflow_runs.triggers.workflow_run import backoff_delay, deadline_before, within_deadline
+from airflow_workflow_runs.triggers.workflow_run import deadline_before, within_deadline
 
 
 class WorkflowRunsTrigger(BaseTrigger):

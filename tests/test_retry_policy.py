@@ -1,4 +1,5 @@
-"""How long a service asked us to wait: every header the five services (or a proxy) send, one reading."""
+"""The one retry policy: how long each service asks us to wait (whichever header it sends), and how
+long we back off after transient answers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from email.utils import format_datetime
 
 import pytest
 
-from airflow_workflow_runs.clients.retry_after import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import (
+    MAX_BACKOFF_INTERVALS,
+    MAX_BACKOFF_SECONDS,
+    MAX_RETRY_AFTER_SECONDS,
+    backoff_delay,
+    retry_after_seconds,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +56,24 @@ def test_the_more_precise_header_wins():
 )
 def test_broken_or_extreme_values_never_park_a_wait(headers, seconds):
     assert retry_after_seconds(headers) == seconds
+
+
+def test_backoff_doubles_from_the_poll_interval_with_jitter():
+    for failures, expected in [(1, 10.0), (2, 20.0), (3, 40.0)]:
+        delays = [backoff_delay(10.0, failures) for _ in range(200)]
+        assert expected * 0.8 <= min(delays) and max(delays) <= expected * 1.2
+        assert max(delays) - min(delays) > expected * 0.1, "waits that failed together spread out"
+
+
+@pytest.mark.parametrize(
+    ("interval", "cap"),
+    [(0.5, 0.5 * MAX_BACKOFF_INTERVALS), (60.0, MAX_BACKOFF_SECONDS)],
+)
+def test_a_long_run_of_failures_still_polls_within_ten_intervals_or_five_minutes(interval, cap):
+    """A wait polled every 0.5 s does not go quiet for five minutes after a streak of 429s."""
+    assert max(backoff_delay(interval, 30) for _ in range(200)) <= cap * 1.2
+
+
+def test_backoff_is_never_sooner_than_the_service_asked():
+    assert backoff_delay(1.0, 1, retry_after=45.0) == 45.0
+    assert backoff_delay(1.0, 1, retry_after=0.1) >= 0.8

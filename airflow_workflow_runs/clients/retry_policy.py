@@ -1,14 +1,20 @@
-"""How long a service asked us to wait, from whichever header it sends: one reading for all five.
+"""The one retry policy: how long a service asked us to wait, and how long we wait anyway.
 
-``Retry-After`` (seconds or an HTTP date; any service or a proxy in front of it), Azure's
-``retry-after-ms`` / ``x-ms-retry-after-ms``, Datadog's ``X-RateLimit-Reset`` (seconds until the
-window resets) and Alibaba's ``x-acs-retry-after`` (milliseconds). The first readable one wins, in
-that order of precision; the answer is bounded so a broken header cannot park a wait for days.
+Used by every path that retries, sync and async alike: both triggers, the poke and reschedule
+modes, the operators. Nothing here imports Airflow or an SDK.
+
+:func:`retry_after_seconds` reads whichever header the service (or a proxy in front of it) sends:
+``Retry-After`` (seconds or an HTTP date), Azure's ``retry-after-ms`` / ``x-ms-retry-after-ms``,
+Datadog's ``X-RateLimit-Reset`` (seconds until the window resets) and Alibaba's
+``x-acs-retry-after`` (milliseconds); the first readable one wins, most precise first, bounded so a
+broken header cannot park a wait for days. :func:`backoff_delay` grows the wait between polls
+after transient answers, within limits, never shorter than the service asked.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -67,3 +73,21 @@ def retry_after_seconds(headers: Mapping[str, Any] | None) -> float | None:
         if seconds is not None:
             return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
     return None
+
+
+#: After repeated transient answers a wait still polls at least every this many intervals...
+MAX_BACKOFF_INTERVALS = 10
+#: ...and at least every this many seconds.
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def backoff_delay(poll_interval: float, failures: int, retry_after: float | None = None) -> float:
+    """Seconds before the next try after ``failures`` transient answers in a row.
+
+    ``poll_interval * 2^(failures-1)``, at most ``MAX_BACKOFF_INTERVALS`` intervals and
+    ``MAX_BACKOFF_SECONDS``, with ±20 % jitter (waits that failed together spread out), and never
+    sooner than the service's ``retry_after``. The caller bounds it by the wait's deadline.
+    """
+    interval = max(poll_interval, 0.01)
+    base = min(interval * 2 ** max(failures - 1, 0), interval * MAX_BACKOFF_INTERVALS, MAX_BACKOFF_SECONDS)
+    return max(base * random.uniform(0.8, 1.2), retry_after or 0.0)

@@ -352,6 +352,19 @@ def _one_tls_context_transport() -> type:
 
 
 #: Modules the aio path would otherwise import on the event loop, the first time it runs.
+#: What the synchronous path imports lazily on first use. azure-core's ``rest`` and its pipeline
+#: transport import each other: first imported by several threads at once (poke-mode sensors of one
+#: worker process), one can meet the other partially initialised ("cannot import name
+#: '_format_parameters_helper' ... partially initialized module"). Imported when the client is
+#: built, which the hook does under the SDK import lock for the first client of a process.
+SYNC_PATH_MODULES = (
+    "azure.core.rest",
+    "azure.core.pipeline.transport",
+    "azure.core.exceptions",
+    "azure.mgmt.core",
+    "azure.mgmt.core.exceptions",
+    "azure.mgmt.web",
+)
 ASYNC_PATH_MODULES = (
     "azure.core.rest",
     "azure.core.exceptions",
@@ -409,6 +422,9 @@ class LogicAppsRunClient(RunClient):
         self.settings = settings
         self._credential = credential
         self._async_credential_factory = async_credential_factory
+        for module in SYNC_PATH_MODULES:
+            with contextlib.suppress(ImportError):  # reported, with advice, by the first call
+                importlib.import_module(module)
         self._arm: Any = None
         self._web: dict[str, Any] = {}
         self._aio: _AsyncClients | None = None
@@ -1060,6 +1076,9 @@ def _translate_error(
     error: BaseException, what: str, *, not_found_hint: str = "", scrub: Callable[[str], str] = lambda s: s
 ) -> WorkflowRunError:
     """The model error for an azure-core / azure-identity exception raised while working on ``what``."""
+    if isinstance(error, ImportError) and "partially initialized" in str(error):
+        # Another thread is importing the same module right now: it will be there at the next poll.
+        return TransientServiceError(f"{what}: an Azure SDK module was still being imported ({error}); will retry")
     if isinstance(error, ImportError):
         return ServiceError(
             f"{what}: the Azure SDKs are not installed ({error}); install 'airflow-workflow-runs[azure]'"

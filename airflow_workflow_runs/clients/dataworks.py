@@ -612,7 +612,7 @@ def translate(error: Exception, what: str, settings: DataWorksSettings) -> Workf
         return ServiceError(f"{what}: DataWorks refused the request ({detail})")
     # UnretryableException wraps what is not an API answer: network errors, timeouts, unreadable
     # (non-JSON, cut-off) bodies, and the credential chain finding nothing.
-    inner = getattr(error, "inner_exception", None) or error
+    inner: BaseException = getattr(error, "inner_exception", None) or error
     if type(inner).__name__ == "CredentialException":
         return AccessDenied(
             f"{what}: no Alibaba Cloud credentials were found ({str(inner)[:300]}); set the AccessKey in the connection"

@@ -75,14 +75,7 @@ def test_a_credential_refused_again_after_renewal_fails_saying_so(emu, connectio
 def test_a_deferred_wait_survives_a_refused_credential(emu, connections, service):
     run = add_sample_run(emu, service, polls=2)
     refuse(emu, service, times=1)
-    trigger = WorkflowRunTrigger(
-        hook_class=run.hook_class,
-        hook_kwargs=run.hook_kwargs,
-        ref=run.ref,
-        poll_interval=0.1,
-        deadline=time.time() + 20,
-    )
-    event = first_event(trigger)
+    event = first_event(_trigger(run, poll_interval=0.1))
     assert event["status"] == "terminal" and event["run"]["state"] == "succeeded"
     assert reads(emu, service)[0]["status"] == REFUSALS[service][1]
 
@@ -91,14 +84,7 @@ def test_a_deferred_wait_survives_a_refused_credential(emu, connections, service
 def test_a_deferred_wait_refused_again_ends_with_an_error_naming_the_renewal(emu, connections, service):
     run = add_sample_run(emu, service, polls=2)
     refuse(emu, service, times=2)
-    trigger = WorkflowRunTrigger(
-        hook_class=run.hook_class,
-        hook_kwargs=run.hook_kwargs,
-        ref=run.ref,
-        poll_interval=0.1,
-        deadline=time.time() + 20,
-    )
-    event = first_event(trigger)
+    event = first_event(_trigger(run, poll_interval=0.1))
     assert event["status"] == "error" and event["error_type"] == "AccessDenied"
     assert "refused again" in event["message"]
 

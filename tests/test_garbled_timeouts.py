@@ -12,20 +12,24 @@ from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 from tests.helpers import StandInTaskInstance, first_event
 
+
+def glue_trigger(conn_id: str, run_id: str, deadline_in: float) -> WorkflowRunTrigger:
+    return WorkflowRunTrigger(
+        hook_class="airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
+        hook_kwargs={"aws_conn_id": conn_id},
+        ref={"workflow_name": "etl", "run_id": run_id},
+        poll_interval=0.1,
+        deadline=time.time() + deadline_in,
+    )
+
+
 HTML_200 = {"service": "glue", "operation": "GetWorkflowRun", "body": "non_json", "status": 200, "count": 1000}
 
 
 def test_a_deferred_wait_on_garbage_times_out_saying_the_service_kept_answering_garbage(emu, glue_conn):
     run_id = emu.glue.add_run("etl", [{"status": "RUNNING"}])
     emu.add_fault(HTML_200)
-    trigger = WorkflowRunTrigger(
-        hook_class="airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
-        hook_kwargs={"aws_conn_id": glue_conn},
-        ref={"workflow_name": "etl", "run_id": run_id},
-        poll_interval=0.1,
-        deadline=time.time() + 1.5,
-    )
-    event = first_event(trigger)
+    event = first_event(glue_trigger(glue_conn, run_id, deadline_in=1.5))
     assert event["status"] == "timeout", "garbage is never an outcome"
     assert "kept answering garbled data" in event["message"] and run_id in event["message"]
     assert "proxy or gateway" in event["message"]
@@ -34,14 +38,7 @@ def test_a_deferred_wait_on_garbage_times_out_saying_the_service_kept_answering_
 def test_a_deferred_wait_that_read_its_run_after_garbage_does_not_blame_the_service(emu, glue_conn):
     run_id = emu.glue.add_run("etl", [{"status": "RUNNING"}])
     emu.add_fault({**HTML_200, "count": 2})
-    trigger = WorkflowRunTrigger(
-        hook_class="airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook",
-        hook_kwargs={"aws_conn_id": glue_conn},
-        ref={"workflow_name": "etl", "run_id": run_id},
-        poll_interval=0.1,
-        deadline=time.time() + 2.0,
-    )
-    event = first_event(trigger)
+    event = first_event(glue_trigger(glue_conn, run_id, deadline_in=2.0))
     assert event["status"] == "timeout" and event["last_status"] == "RUNNING"
     assert "garbled" not in event["message"]
 

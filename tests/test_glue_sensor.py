@@ -148,18 +148,23 @@ def test_trigger_kwargs_hold_ids_and_conn_id_only(emu, glue_conn):
     assert "emulator-secret" not in repr(kwargs) and "AKIDEMULATOR" not in repr(kwargs)
 
 
-def test_a_poking_sensor_waits_as_long_as_the_service_asked(emu, glue_conn):
-    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+def throttle(emu, retry_after: float) -> None:
+    """Both of botocore's attempts (glue_conn makes two) throttled, asking for ``retry_after`` s."""
     emu.add_fault(
         {
             "service": "glue",
             "operation": "GetWorkflowRun",
             "status": 400,
             "error_type": "ThrottlingException",
-            "retry_after": 1,
-            "count": 2,  # both of botocore's attempts (glue_conn) are throttled
+            "retry_after": retry_after,
+            "count": 2,
         }
     )
+
+
+def test_a_poking_sensor_waits_as_long_as_the_service_asked(emu, glue_conn):
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    throttle(emu, retry_after=1)
     task = sensor(glue_conn, run_id, mode="poke", poke_interval=0.05, timeout=30)
     assert task.execute({"ti": StandInTaskInstance()})["state"] == "succeeded"
     *_, throttled, next_poll = (r["time"] for r in emu.requests(service="glue", operation="GetWorkflowRun"))
@@ -170,16 +175,7 @@ def test_a_rescheduled_sensor_comes_back_when_the_service_asked(emu, glue_conn):
     from airflow.sdk.exceptions import AirflowRescheduleException
 
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
-    emu.add_fault(
-        {
-            "service": "glue",
-            "operation": "GetWorkflowRun",
-            "status": 400,
-            "error_type": "ThrottlingException",
-            "retry_after": 120,
-            "count": 2,
-        }
-    )
+    throttle(emu, retry_after=120)
     task = sensor(glue_conn, run_id, mode="reschedule", poke_interval=5)
     before = datetime.now(timezone.utc)
     with pytest.raises(AirflowRescheduleException) as raised:

@@ -7,6 +7,7 @@ rebuilt client fails the wait, and its message says it was refused again.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import pytest
 from airflow_workflow_runs.emulator.connections import connection_env, emulator_connections
 from airflow_workflow_runs.emulator.sample_runs import SERVICES, add_sample_run
 from airflow_workflow_runs.hooks.base import clear_shared_clients
-from airflow_workflow_runs.model import AccessDenied, RunState
+from airflow_workflow_runs.model import AccessDenied, RunState, TransientServiceError
 from airflow_workflow_runs.registry import load_hook_class
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 from tests.helpers import first_event
@@ -142,3 +143,55 @@ def test_a_token_rotated_in_the_connection_mid_wait_is_picked_up_at_once(emu, co
     assert event["status"] == "terminal" and event["run"]["state"] == "succeeded"
     statuses = [r["status"] for r in reads(emu, "codecatalyst")]
     assert {401, 403} & set(statuses) and statuses[-1] == 200, "refused once, then read with the rotated token"
+
+
+def _break_connection(monkeypatch, emu) -> None:
+    """The Datadog connection now names a site no client can be built for (a typo while rotating)."""
+    conn = emulator_connections(emu.https_url, emu.ca_bundle)["datadog_workflows_default"]
+    broken = {**conn, "extra": {**conn["extra"], "site": "datadoghq.nowhere"}}
+    monkeypatch.setenv(*connection_env({"datadog_workflows_default": broken}).popitem())
+
+
+def test_a_client_that_cannot_be_rebuilt_keeps_the_waits_going_and_is_tried_once(emu, connections, monkeypatch, capfd):
+    """Eight waits refused at once, and the connection cannot build a client: one rebuild attempt
+    for all of them, no crashed trigger, the waits poll on (and time out at their deadline)."""
+    runs = [add_sample_run(emu, "datadog", seconds=30) for _ in range(8)]
+
+    async def main() -> list[dict]:
+        triggers = [
+            WorkflowRunTrigger(
+                hook_class=run.hook_class,
+                hook_kwargs=run.hook_kwargs,
+                ref=run.ref,
+                poll_interval=0.2,
+                deadline=time.time() + 2.5,
+            )
+            for run in runs
+        ]
+
+        async def first(trigger: WorkflowRunTrigger) -> dict:
+            async for event in trigger.run():
+                return event.payload
+            raise AssertionError("no event")
+
+        started = [asyncio.create_task(first(t)) for t in triggers]
+        while not reads(emu, "datadog"):
+            await asyncio.sleep(0.02)
+        _break_connection(monkeypatch, emu)
+        emu.revoke_credentials("datadog")
+        return await asyncio.gather(*started)
+
+    events = asyncio.run(main())
+    assert [e["status"] for e in events] == ["timeout"] * 8, "transient: neither an outcome nor a crash"
+    logged = "".join(capfd.readouterr())  # the hook's logger is Airflow's task logger (no propagation)
+    assert logged.count("Rebuilding the client of connection") == 1, "one attempt for every wait refused at once"
+
+
+def test_a_worker_whose_client_cannot_be_rebuilt_polls_again(emu, connections, monkeypatch):
+    run = add_sample_run(emu, "datadog")
+    hook = load_hook_class(run.hook_class)(**run.hook_kwargs)
+    assert hook.get_run(run.ref).state is RunState.SUCCEEDED
+    _break_connection(monkeypatch, emu)
+    emu.revoke_credentials("datadog")
+    with pytest.raises(TransientServiceError, match=r"rebuilding the client .* failed"):
+        hook.get_run(run.ref)

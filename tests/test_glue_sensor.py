@@ -171,13 +171,43 @@ def test_a_poking_sensor_waits_as_long_as_the_service_asked(emu, glue_conn):
     assert next_poll - throttled >= 1.0, "polled again before the Retry-After passed"
 
 
-def test_a_rescheduled_sensor_comes_back_when_the_service_asked(emu, glue_conn):
+class RescheduledTaskInstance(StandInTaskInstance):
+    """A task instance whose first reschedule was ``ago`` seconds before now."""
+
+    def __init__(self, ago: float | None = None) -> None:
+        super().__init__()
+        self.ago = ago
+
+    def get_first_reschedule_date(self, context: object) -> datetime | None:
+        return None if self.ago is None else datetime.now(timezone.utc) - timedelta(seconds=self.ago)
+
+
+@pytest.mark.parametrize("never_fail", [False, True])
+def test_a_rescheduled_sensor_comes_back_when_the_service_asked(emu, glue_conn, never_fail):
     from airflow.sdk.exceptions import AirflowRescheduleException
 
     run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
     throttle(emu, retry_after=120)
-    task = sensor(glue_conn, run_id, mode="reschedule", poke_interval=5)
+    task = sensor(glue_conn, run_id, mode="reschedule", poke_interval=5, never_fail=never_fail)
     before = datetime.now(timezone.utc)
     with pytest.raises(AirflowRescheduleException) as raised:
-        task.poke({})
-    assert raised.value.reschedule_date >= before + timedelta(seconds=120)
+        task.execute({"ti": RescheduledTaskInstance()})
+    assert raised.value.reschedule_date >= before + timedelta(seconds=119)
+
+
+def test_a_service_asking_to_wait_does_not_stretch_a_rescheduled_sensor_past_its_timeout(emu, glue_conn):
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    throttle(emu, retry_after=300)
+    task = sensor(glue_conn, run_id, mode="reschedule", poke_interval=5, timeout=60)
+    with pytest.raises(AirflowSensorTimeout):  # rescheduled an hour ago: over, whatever the service asks
+        task.execute({"ti": RescheduledTaskInstance(ago=3600)})
+
+
+def test_a_service_asking_to_wait_does_not_stretch_a_poking_sensor_past_its_timeout(emu, glue_conn):
+    run_id = emu.glue.add_run("etl", timeline=[{"status": "RUNNING"}])
+    throttle(emu, retry_after=4)
+    task = sensor(glue_conn, run_id, mode="poke", poke_interval=0.1, timeout=1)
+    started = time.monotonic()
+    with pytest.raises(AirflowSensorTimeout):
+        task.execute({"ti": StandInTaskInstance()})
+    assert time.monotonic() - started < 3.5, "slept the whole Retry-After past the timeout"

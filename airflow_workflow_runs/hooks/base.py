@@ -66,6 +66,8 @@ class _CachedClient:
 
 _SHARED: dict[tuple[str, str | None, str], _CachedClient] = {}
 _BUILT_ONCE: set[type] = set()
+#: The last failed rebuild per shared key: (the refused client, when, the error every wait gets).
+_REBUILD_FAILED: dict[tuple[str, str | None, str], tuple[RunClient, float, TransientServiceError]] = {}
 _LOCKS: dict[tuple[int, tuple[str, str | None, str]], asyncio.Lock] = {}
 
 
@@ -123,9 +125,22 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             self.log.info("%s; reading connection %r again and rebuilding its client", error, self.conn_id)
         self.__dict__.pop("client", None)
         try:
-            return call(self.client)
+            client = self.client
+        except Exception as error:  # the connection lookup or an STS call failed: try again later
+            raise self.rebuild_failed(error) from None
+        try:
+            return call(client)
         except AccessDenied as error:
             raise self.still_denied(error) from None
+
+    def rebuild_failed(self, error: BaseException) -> TransientServiceError:
+        """A refusal whose client could not be rebuilt (a lookup or STS call failing): transient.
+        Only the error's type is named: an SDK's constructor message is not ours to vouch for."""
+        self.log.warning("Rebuilding the client of connection %r failed: %s", self.conn_id, type(error).__name__)
+        return TransientServiceError(
+            f"the service refused the credential, and rebuilding the client from connection {self.conn_id!r} "
+            f"failed ({type(error).__name__}); will retry"
+        )
 
     def still_denied(self, error: AccessDenied) -> AccessDenied:
         """The refusal of a rebuilt client: the credential itself is wrong, say which to check."""
@@ -252,9 +267,18 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
                 or (cached.renewed and time.monotonic() - cached.built_at < RENEW_MIN_AGE_SECONDS)
             ):
                 return cached.client  # type: ignore[return-value]
+            failed = _REBUILD_FAILED.get(key)
+            if failed is not None and failed[0] is refused and time.monotonic() - failed[1] < RENEW_MIN_AGE_SECONDS:
+                raise failed[2]  # the rebuild for this refusal failed just now: not once per wait
             self.log.info("Reading connection %r again and rebuilding its client after an access error", self.conn_id)
-            conn = await self._aload_connection()
-            client = await run_blocking(self._build_async_client, conn)
+            try:
+                conn = await self._aload_connection()
+                client = await run_blocking(self._build_async_client, conn)
+            except Exception as error:
+                transient = self.rebuild_failed(error)
+                _REBUILD_FAILED[key] = (refused, time.monotonic(), transient)
+                raise transient from None
+            _REBUILD_FAILED.pop(key, None)
             now = time.monotonic()
             _SHARED[key] = _CachedClient(client, connection_fingerprint(conn), now, now, renewed=True)
             return client
@@ -365,3 +389,4 @@ def clear_shared_clients() -> None:
     """Forget every shared client (tests; a triggerer never needs this)."""
     _SHARED.clear()
     _LOCKS.clear()
+    _REBUILD_FAILED.clear()

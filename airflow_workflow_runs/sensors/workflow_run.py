@@ -19,7 +19,7 @@ one to appear, chooses it with :func:`~airflow_workflow_runs.model.choose_run`, 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -27,12 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, conf
 from airflow.sdk.bases.sensor import PokeReturnValue
-from airflow.sdk.exceptions import (
-    AirflowFailException,
-    AirflowRescheduleException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-)
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
 from airflow_workflow_runs.model import TimeWindow, WorkflowRun, WorkflowRunError
@@ -140,11 +135,11 @@ class WorkflowRunSensor(BaseSensorOperator):
         else:
             run = self._find(context, workflow, window)
             if run is None:
-                return self._defer_finding(workflow, window, deadline, self._full_timeout, time.time())
+                return self._defer_finding(workflow, window, deadline, self._full_timeout, self._polled_for_trigger())
             ref = dict(run.ref)
         if run is not None and run.is_terminal:
             return finish(run, WatchedRunFailed)
-        return self._defer_following(ref, deadline, time.time(), self._full_timeout)
+        return self._defer_following(ref, deadline, self._polled_for_trigger(), self._full_timeout)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         if self.names_run:
@@ -154,22 +149,20 @@ class WorkflowRunSensor(BaseSensorOperator):
         else:
             workflow, window = self._validated_workflow(context)
             run = self._find(context, workflow, window)
-        if run is None:
-            self._honour_retry_after()
-            return False
-        if not run.is_terminal:
+        if run is None or not run.is_terminal:
             return False
         return PokeReturnValue(is_done=True, xcom_value=finish(run, WatchedRunFailed))
 
-    def _honour_retry_after(self) -> None:
-        """A service that asked for more time than ``poke_interval`` gets it: reschedule mode comes
-        back then, poke mode sleeps the difference (the sensor's timeout still applies)."""
-        asked = self.hook.retry_after
-        if asked is None or asked <= self.poke_interval:
-            return
-        if self.reschedule:
-            raise AirflowRescheduleException(datetime.now(timezone.utc) + timedelta(seconds=asked))
-        time.sleep(asked - self.poke_interval)
+    def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
+        """Airflow's next poke interval, or later when the service asked for more (Retry-After),
+        but never past the sensor's timeout: reschedule mode comes back then, poke mode sleeps,
+        and Airflow's own timeout check (and ``soft_fail``/``never_fail``) stays in charge."""
+        interval = float(super()._get_next_poke_interval(started_at, run_duration, poke_count))
+        hook = self.__dict__.get("hook")  # only a hook that polled can have been asked
+        asked = hook.retry_after if hook is not None else None
+        if asked is None or asked <= interval:
+            return interval
+        return max(interval, min(asked, self.timeout - run_duration()))
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
         status = event.get("status")
@@ -190,6 +183,13 @@ class WorkflowRunSensor(BaseSensorOperator):
         raise WatchedRunFailed(str(event.get("message") or event))
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _polled_for_trigger(self) -> float:
+        """The ``last_poll_at`` the trigger gets: its first poll comes one interval after it, so a
+        Retry-After longer than that from the worker's poll moves it later."""
+        now = time.time()
+        asked = self.hook.retry_after
+        return now if asked is None or asked <= self.poke_interval else now + asked - self.poke_interval
 
     @property
     def _full_timeout(self) -> timedelta:

@@ -234,7 +234,10 @@ async def read_run_renewing(
     reading = await read_run(client, ref, when)
     if not isinstance(reading.answer, AccessDenied):
         return reading
-    renewed = await hook.arenew_client(client)
+    try:
+        renewed = await hook.arenew_client(client)
+    except TransientServiceError as error:  # the client could not be rebuilt: poll again later
+        return Reading(error, reading.sent_at)
     again = await read_run(renewed, ref, PollTime.now())
     if isinstance(again.answer, AccessDenied):
         return Reading(hook.still_denied(again.answer), again.sent_at)

@@ -242,3 +242,14 @@ def test_the_redaction_keeps_everything_but_the_credential_values():
         == "host:x\nx-amz-security-token:***\nx-amz-target:y"
     )
     assert redact("the authorization of a user") == "the authorization of a user"
+
+    sts = "<AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s3cr3t</SecretAccessKey>"
+    sts += "<SessionToken>t0k3n</SessionToken></Credentials></AssumeRoleResult>"
+    assert (
+        "s3cr3t" not in redact(sts) and "t0k3n" not in redact(sts) and "<AccessKeyId>ASIA1</AccessKeyId>" in redact(sts)
+    )
+    sso = '{"roleCredentials": {"accessKeyId": "ASIA2", "secretAccessKey": "s3cr3t", "sessionToken": "t0k3n"}}'
+    assert "s3cr3t" not in redact(sso) and "t0k3n" not in redact(sso) and '"accessKeyId": "ASIA2"' in redact(sso)
+    web_identity = "{'RoleArn': 'arn:aws:iam::1:role/r', 'WebIdentityToken': 'eyJhbGciOi.x.y'}"
+    assert "eyJhbGciOi" not in redact(web_identity) and "'RoleArn': 'arn:aws:iam::1:role/r'" in redact(web_identity)
+    assert "sso-t0k3n" not in redact("headers={'x-amz-sso_bearer_token': b'sso-t0k3n'}")

@@ -96,12 +96,12 @@ def build_boto_client(
     config: Config | None = None,
 ) -> Any:
     """A ``codecatalyst`` client on its own botocore session, carrying ``token`` when given."""
+    redact_botocore_logs()  # before anything logs: botocore's DEBUG request dumps carry the token
     session = botocore.session.get_session()
     if token:
         session.get_component("token_provider").insert_before("env", _StaticTokenProvider(token))
     boto3_session = boto3.Session(botocore_session=session)
     share_service_models(session)
-    redact_botocore_logs()  # botocore's DEBUG request dumps carry the bearer token
     return boto3_session.client(
         "codecatalyst",
         region_name=region_name or DEFAULT_REGION,

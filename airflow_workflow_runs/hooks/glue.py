@@ -41,12 +41,12 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
         from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
         from botocore.config import Config
 
+        redact_botocore_logs()  # before the session: building it may assume a role (an STS answer)
         wrapper = AwsConnectionWrapper(conn=conn, region_name=self.client_options.get("region_name"))
         session = SessionFactory(
             conn=wrapper, region_name=wrapper.region_name, config=wrapper.botocore_config
         ).create_session()
         share_service_models(session._session)
-        redact_botocore_logs()  # botocore's DEBUG request dumps carry the session token
         # One kept-alive connection per I/O thread, unless the connection's config_kwargs say otherwise.
         config = Config(max_pool_connections=io_threads())
         if wrapper.botocore_config is not None:

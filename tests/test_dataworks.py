@@ -402,9 +402,18 @@ def test_a_failed_creation_fails_the_start(emu, hook):
         hook.client.start_run(PROJECT, WORKFLOW, name="x", run_key="a" * 32, poll_interval=0.05)
 
 
+@pytest.mark.parametrize("name", ["load/EU", "sample 50%", "report #3", "..", "a?b"])
+def test_an_instance_name_is_free_text_not_an_id(emu, hook, name):
+    """The name travels in the request body: what would leave a URL path segment is fine there."""
+    emu.dataworks.define_workflow(PROJECT, WORKFLOW)
+    ref = hook.client.start_run(PROJECT, WORKFLOW, name=name, poll_interval=0.05)
+    assert hook.get_run(ref).details["name"].startswith(name)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "rule"),
     [
+        ({"name": ""}, "name is empty"),
         ({"workflow_type": "SupplementData"}, "ManualWorkflow, TriggerWorkflow"),
         ({"env_type": "Staging"}, "Prod, Dev"),
         ({"project_id": "ws"}, "project_id"),

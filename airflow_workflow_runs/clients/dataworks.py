@@ -403,7 +403,7 @@ class DataWorksRunClient(RunClient):
         _choice("env_type", env_type, ENV_TYPES)
         if run_key:
             name = f"{name}-{run_key}"
-        check_string("name", name, max_length=128, service=self.service)
+        check_string("name", name, max_length=128, service=self.service, path_segment=False)  # a body field
         what = f"starting dataworks workflow {workflow} in workspace {project}"
         tags = [dw_models.CreateWorkflowInstancesRequestTags(key=RUN_KEY_TAG, value=run_key)] if run_key else None
         periods = None

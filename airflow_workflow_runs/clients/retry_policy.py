@@ -89,5 +89,6 @@ def backoff_delay(poll_interval: float, failures: int, retry_after: float | None
     sooner than the service's ``retry_after``. The caller bounds it by the wait's deadline.
     """
     interval = max(poll_interval, 0.01)
-    base = min(interval * 2 ** max(failures - 1, 0), interval * MAX_BACKOFF_INTERVALS, MAX_BACKOFF_SECONDS)
+    doublings = min(max(failures - 1, 0), 30)  # 2**1025 is past any float: a long outage must not overflow
+    base = min(interval * 2**doublings, interval * MAX_BACKOFF_INTERVALS, MAX_BACKOFF_SECONDS)
     return max(base * random.uniform(0.8, 1.2), retry_after or 0.0)

@@ -500,3 +500,19 @@ def test_aio_pipelines_take_the_environments_proxies_once_not_per_request(monkey
     }
     monkeypatch.delenv("HTTPS_PROXY")
     assert aio_proxy_kwargs("https://management.azure.com") == {"use_env_settings": False}
+
+
+def test_a_body_that_is_not_json_is_refused_before_any_request(emu, la_client):
+    with pytest.raises(InvalidRunReference, match="not JSON-serializable"):
+        la_client.start_run({"workflow_name": "wf"}, "manual", {"when": {1, 2}})
+    assert emu.requests(service="logic_apps") == []
+
+
+@pytest.mark.parametrize("body", ["non_json", "truncated"])
+@pytest.mark.parametrize("tier", TIERS)
+def test_a_refusal_whose_body_does_not_parse_is_still_a_refusal(emu, la_client, tier, body):
+    site = TIERS[tier]
+    run_name = emu.logic_apps.add_run("wf", [{"status": "Running"}], site=site)
+    emu.add_fault({"service": "logic_apps", "operation": "GetWorkflowRun", "status": 404, "body": body})
+    with pytest.raises(RunNotFound):
+        la_client.get_run(ref(run_name, site))

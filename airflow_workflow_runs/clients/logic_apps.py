@@ -661,6 +661,10 @@ class LogicAppsRunClient(RunClient):
         trigger = _segment("trigger_name", trigger_name)
         what = f"the trigger {trigger!r} of {describe_ref(self.service, base)}"
         try:
+            json.dumps(body)
+        except (TypeError, ValueError) as error:  # ours, before any request: not an answer to retry
+            raise InvalidRunReference(f"{what}: the body is not JSON-serializable ({error})") from None
+        try:
             if "site_name" in base:
                 callback = self._web_for(base["subscription_id"]).workflow_triggers.list_callback_url(
                     base["resource_group_name"], base["site_name"], base["workflow_name"], trigger
@@ -1095,10 +1099,6 @@ def _translate_error(
 
     if isinstance(error, WorkflowRunError):
         return error
-    if isinstance(error, (json.JSONDecodeError, DecodeError, DeserializationError, *_SDK_READ_ERRORS)):
-        # An HTML page with status 200 (a proxy, a captive gateway), a cut-off or non-object body:
-        # raised by response.json() (Consumption) or azure-mgmt-web's deserializer (Standard).
-        return garbled("a body that is not the documented run object", error).about(what)
     detail = scrub(_error_detail(error))
     status = _status(error)
     if isinstance(error, ResourceNotFoundError) or status == 404:
@@ -1111,6 +1111,11 @@ def _translate_error(
             "allowing this call ('Logic App Operator' reads and cancels runs, 'Logic App Contributor' runs "
             "triggers; 'Logic Apps Standard Operator'/'Contributor' on Standard sites)."
         )
+    if isinstance(error, (json.JSONDecodeError, DecodeError, DeserializationError, *_SDK_READ_ERRORS)):
+        # An HTML page with status 200 (a proxy, a captive gateway), a cut-off or non-object body:
+        # raised by response.json() (Consumption) or azure-mgmt-web's deserializer (Standard). After
+        # the status checks: a 401/404 whose body does not parse is still a refusal.
+        return GarbledAnswer(scrub(str(garbled("a body that is not the documented run object", error).about(what))))
     if isinstance(error, (ServiceRequestError, ServiceResponseError)):
         return TransientServiceError(
             f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})"

@@ -83,6 +83,8 @@ DEFAULT_SITE = "datadoghq.com"
 
 #: Longest wait a 429's ``X-RateLimit-Reset`` is honoured for (the shared bound).
 MAX_RATE_LIMIT_WAIT = MAX_RETRY_AFTER_SECONDS
+#: How many (instance, unlisted status) pairs a client remembers having warned about.
+MAX_WARNED_STATUSES = 10_000
 #: ListWorkflowInstances' largest page, and how far a search for an earlier try's instance looks.
 MAX_PAGE_SIZE = 100
 MAX_LIST_PAGES = 10
@@ -447,6 +449,8 @@ class DatadogRunClient(RunClient):
         """A status not in the table on an instance without an end time: still running; warned once."""
         key = (ref["workflow_id"], ref["instance_id"], raw_status)
         if key not in self._warned_statuses:
+            if len(self._warned_statuses) >= MAX_WARNED_STATUSES:  # a client lives as long as the triggerer
+                self._warned_statuses.clear()
             self._warned_statuses.add(key)
             log.warning(
                 "%s reports instanceStatus.detailsKind %r, which is not in this provider's Datadog status "

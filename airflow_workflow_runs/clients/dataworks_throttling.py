@@ -23,7 +23,8 @@ _LAST = threading.local()
 _MARK = "_airflow_workflow_runs_throttling"
 
 
-_PREFIXES: set[str] = set()
+#: Endpoints watched; replaced (never changed in place) under the lock, so any thread may read it.
+_PREFIXES: frozenset[str] = frozenset()
 _LOCK = threading.Lock()
 
 
@@ -33,8 +34,9 @@ def watch_endpoint(protocol: str, host: str) -> None:
     try:
         from darabonba.core import DaraCore
 
+        global _PREFIXES
         with _LOCK:
-            _PREFIXES.add(f"{protocol.lower()}://{host.rstrip('/')}")
+            _PREFIXES = _PREFIXES | {f"{protocol.lower()}://{host.rstrip('/')}"}
             get_session = DaraCore.__dict__.get("_get_session")
             if isinstance(get_session, staticmethod) and not getattr(get_session.__func__, _MARK, False):
                 DaraCore._get_session = staticmethod(_watching_sessions(get_session.__func__))

@@ -100,7 +100,7 @@ class WorkflowRunTrigger(BaseTrigger):
         what = describe_ref(hook.client_service, self.ref)
         failures = 0
         last_status: str | None = None
-        garbled: list[GarbledAnswer] = []  # since the last readable answer
+        garbled = GarbledStreak()  # since the last readable answer
         client = await hook.aget_client()
         when = PollTime.first(self.last_poll_at, self.poll_interval, spread_key=client.batch_key(self.ref))
         while True:
@@ -110,7 +110,7 @@ class WorkflowRunTrigger(BaseTrigger):
                         "status": "timeout",
                         "ref": self.ref,
                         "last_status": last_status,
-                        "message": timeout_text(what, last_status, garbled),
+                        "message": timeout_text(what, last_status, garbled.note()),
                     }
                 )
                 return
@@ -118,8 +118,7 @@ class WorkflowRunTrigger(BaseTrigger):
             if reading is None:  # the deadline came first
                 continue
             error = reading.answer if isinstance(reading.answer, WorkflowRunError) else None
-            if isinstance(error, GarbledAnswer):
-                garbled.append(error)
+            garbled.saw(error)
             if isinstance(error, TransientServiceError):
                 failures += 1
                 delay = self._backoff(failures, error.retry_after)
@@ -137,7 +136,7 @@ class WorkflowRunTrigger(BaseTrigger):
             run = reading.answer
             assert isinstance(run, WorkflowRun)
             failures = 0
-            garbled.clear()
+            garbled.saw(None)
             if run.is_terminal:
                 yield TriggerEvent({"status": "terminal", "run": run.to_dict()})
                 return
@@ -188,10 +187,28 @@ async def deadline_before(when: PollTime, deadline: float | None) -> bool:
     return True
 
 
-def timeout_text(what: str, last_status: str | None, garbled: list[GarbledAnswer]) -> str:
+class GarbledStreak:
+    """Garbled answers in a row (a count and the last, not a list): what a timeout then reports."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last: GarbledAnswer | None = None
+
+    def saw(self, answer: object) -> None:
+        """Note one poll's answer: a garbled one extends the streak, anything else ends it."""
+        if isinstance(answer, GarbledAnswer):
+            self.count, self.last = self.count + 1, answer
+        else:
+            self.count, self.last = 0, None
+
+    def note(self) -> str | None:
+        return self.last.streak_text(self.count) if self.last is not None else None
+
+
+def timeout_text(what: str, last_status: str | None, garbled_note: str | None) -> str:
     """Why a wait ended at its deadline; when the service kept answering garbage, that says so."""
     text = f"{what} was still {last_status or 'not readable'} at the deadline"
-    return f"{text}; {garbled[-1].streak_text(len(garbled))}" if garbled else text
+    return f"{text}; {garbled_note}" if garbled_note else text
 
 
 def _error_event(error: WorkflowRunError) -> TriggerEvent:

@@ -22,11 +22,10 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_workflow_runs.clients.retry_policy import backoff_delay
 from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
-from airflow_workflow_runs.model import GarbledAnswer
 from airflow_workflow_runs.targets import RunTarget
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
 from airflow_workflow_runs.triggers.shared_reads import PollTime
-from airflow_workflow_runs.triggers.workflow_run import deadline_before, within_deadline
+from airflow_workflow_runs.triggers.workflow_run import GarbledStreak, deadline_before, within_deadline
 
 
 class WorkflowRunsTrigger(BaseTrigger):
@@ -81,13 +80,12 @@ class WorkflowRunsTrigger(BaseTrigger):
         policy = Policy(self.policy)
         hooks: dict[tuple[str, str], WorkflowRunHook] = {}
         failures = 0
-        garbled: list[GarbledAnswer] = []  # one per poll in a row that met a garbled answer
+        garbled = GarbledStreak()  # polls in a row that met a garbled answer
         polled_at = self.last_poll_at
         when = PollTime.first(polled_at, self.poll_interval)
         while True:
             if await deadline_before(when, self.deadline):
-                note = garbled[-1].streak_text(len(garbled)) if garbled else None
-                yield self._event("timeout", targets, polled_at, note)
+                yield self._event("timeout", targets, polled_at, garbled.note())
                 return
             pinned_before = sum(target.pinned for target in targets)
             poll = await within_deadline(
@@ -97,7 +95,7 @@ class WorkflowRunsTrigger(BaseTrigger):
                 continue
             targets = poll.targets
             polled_at = poll.sent_at or time.time()
-            garbled = [*garbled, poll.garbled] if poll.garbled is not None else []
+            garbled.saw(poll.garbled)
             if judge(policy, targets).done:
                 yield self._event("done", targets, polled_at)
                 return

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, overload
 
 
 class RunState(str, enum.Enum):
@@ -59,8 +59,7 @@ class WorkflowRun:
 
     def describe(self) -> str:
         """A one-line human description: service, the run's identifiers and its raw status."""
-        ids = ", ".join(f"{key}={value!r}" for key, value in self.ref.items())
-        return f"{self.service} run ({ids}) is {self.raw_status}"
+        return f"{describe_ref(self.service, self.ref)} is {self.raw_status}"
 
     def outcome_text(self) -> str:
         """The run, its state, the remote error and where to look: what a failure message says."""
@@ -124,7 +123,7 @@ class TimeWindow:
     started_before: datetime | None = None
 
     def __post_init__(self) -> None:
-        after, before = _aware(self.started_after), _aware(self.started_before)
+        after, before = as_utc(self.started_after), as_utc(self.started_before)
         object.__setattr__(self, "started_after", after)
         object.__setattr__(self, "started_before", before)
         if after is not None and before is not None and after >= before:
@@ -141,14 +140,14 @@ class TimeWindow:
     def contains(self, moment: datetime | None) -> bool:
         if moment is None:
             return False
-        moment = _as_utc(moment)
+        moment = as_utc(moment)
         if self.started_after is not None and moment < self.started_after:
             return False
         return self.started_before is None or moment < self.started_before
 
     def is_older(self, moment: datetime | None) -> bool:
         """Whether a run started at ``moment`` is before the window (so older ones are too)."""
-        return moment is not None and self.started_after is not None and _as_utc(moment) < self.started_after
+        return moment is not None and self.started_after is not None and as_utc(moment) < self.started_after
 
     def describe(self) -> str:
         after = self.started_after.isoformat() if self.started_after else "any time"
@@ -163,7 +162,12 @@ class TimeWindow:
         return cls.parse(data.get("started_after"), data.get("started_before"))
 
 
-def _aware(value: datetime | None) -> datetime | None:
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` with a time zone: a naive one is read as UTC (Airflow's default)."""
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=timezone.utc)
@@ -191,8 +195,8 @@ def choose_run(candidates: Sequence[WorkflowRun], first_poll_at: datetime) -> Wo
     triggerer restart) picks the same run even where the pin itself could not be kept, and a newer
     run starting during the wait does not steal it.
     """
-    poll_time = _as_utc(first_poll_at)
-    started = [(index, run, _as_utc(run.started_at)) for index, run in enumerate(candidates) if run.started_at]
+    poll_time = as_utc(first_poll_at)
+    started = [(index, run, as_utc(run.started_at)) for index, run in enumerate(candidates) if run.started_at]
     seen = [(index, run, moment) for index, run, moment in started if moment <= poll_time]
     if seen:
         # The newest start wins; on a tie, the one listed first.
@@ -203,14 +207,14 @@ def choose_run(candidates: Sequence[WorkflowRun], first_poll_at: datetime) -> Wo
     return candidates[-1] if candidates else None
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+def format_ids(ids: Mapping[str, Any]) -> str:
+    """Identifiers as messages show them: ``workflow_name='etl', run_id='wr_1'``."""
+    return ", ".join(f"{key}={value!r}" for key, value in ids.items())
 
 
 def describe_ref(service: str, ref: Mapping[str, str]) -> str:
     """Name a run for messages: ``glue run (workflow_name='etl', run_id='wr_1')``."""
-    ids = ", ".join(f"{key}={value!r}" for key, value in ref.items())
-    return f"{service} run ({ids})"
+    return f"{service} run ({format_ids(ref)})"
 
 
 class WorkflowRunError(Exception):

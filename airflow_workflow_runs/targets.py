@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_workflow_runs.model import InvalidRunReference, TimeWindow, WorkflowRun, describe_ref
+from airflow_workflow_runs.model import InvalidRunReference, TimeWindow, WorkflowRun, describe_ref, format_ids
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class RunTarget:
     def describe(self) -> str:
         if self.ref is not None:
             return describe_ref(self.service, self.ref)
-        ids = ", ".join(f"{key}={value!r}" for key, value in (self.workflow or {}).items())
+        ids = format_ids(self.workflow or {})
         window = self.window.describe() if self.window else "any time"
         return f"newest {self.service} run of ({ids}) {window}"
 

@@ -57,7 +57,7 @@ from airflow_workflow_runs.clients import dataworks_throttling as throttling
 from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled, reads_answer, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.io import io_threads
-from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import backoff_delay, retry_after_seconds
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
@@ -442,7 +442,7 @@ class DataWorksRunClient(RunClient):
     def _wait_for_creation(self, operation_id: str, what: str, timeout: float, poll_interval: float) -> list[str]:
         request = dw_models.GetCreateWorkflowInstancesResultRequest(operation_id=operation_id)
         deadline = time.monotonic() + timeout
-        delay = poll_interval
+        failures = 0
         while True:
             try:
                 response = self._call(
@@ -459,9 +459,10 @@ class DataWorksRunClient(RunClient):
                     )
                 if status not in (None, "Creating"):
                     raise ServiceError(f"{what}: unexpected creation status {status!r} (operation {operation_id})")
-                delay = poll_interval
-            except TransientServiceError as error:
-                delay = max(min(delay * 2, 30.0), error.retry_after or 0.0)
+                failures, delay = 0, poll_interval
+            except TransientServiceError as error:  # the shared policy: back off, as long as asked
+                failures += 1
+                delay = backoff_delay(poll_interval, failures, error.retry_after)
             if time.monotonic() + delay > deadline:
                 raise ServiceError(
                     f"{what}: the instance was still being created after {timeout:.0f}s (operation {operation_id})"

@@ -15,7 +15,7 @@ from botocore.config import Config
 from airflow_workflow_runs.clients.codecatalyst import CodeCatalystRunClient, build_boto_client
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
-from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_str
+from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -55,8 +55,4 @@ class CodeCatalystWorkflowRunHook(WorkflowRunHook[CodeCatalystRunClient]):
 
 
 def _max_attempts(conn: Connection | None) -> int:
-    value = extra_str(conn, "max_attempts")
-    try:
-        return max(1, int(value)) if value is not None else 3
-    except ValueError:
-        raise ValueError(f"the connection's max_attempts must be a whole number, got {value!r}") from None
+    return extra_number(conn, "max_attempts", 3, minimum=1)

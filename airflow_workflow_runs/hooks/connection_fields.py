@@ -4,12 +4,14 @@
   clouds, private endpoints, the emulator). A host without a scheme means ``https://``; the
   **Port** field is appended when set.
 - The extra field **ca_bundle** names a CA bundle file used to verify TLS.
-- Extras stored from a URI arrive as strings: :func:`extra_str`/:func:`extra_bool` coerce them.
+- Extras stored from a URI arrive as strings: :func:`extra_str`, :func:`extra_bool` and
+  :func:`extra_number` coerce them (and refuse what is not a value, naming the field).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import math
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -26,6 +28,27 @@ def extra_str(conn: Connection | None, key: str) -> str | None:
         return None
     value = str(value).strip()
     return value or None
+
+
+N = TypeVar("N", int, float)
+
+
+def extra_number(conn: Connection | None, key: str, default: N, *, minimum: float = 0, above: bool = False) -> N:
+    """A numeric extra (a whole number when ``default`` is an int), ``>= minimum`` (``> minimum``
+    with ``above``), or ``default`` when unset; anything else is refused naming the field."""
+    raw = extra_str(conn, key)
+    if raw is None:
+        return default
+    whole = isinstance(default, int)
+    rule = f"{'a whole number' if whole else 'a number'} {'>' if above else '>='} {minimum:g}"
+    try:
+        number = float(raw)
+        value = type(default)(number)
+    except (ValueError, OverflowError):
+        raise ValueError(f"the connection's {key} must be {rule}, got {raw!r}") from None
+    if not math.isfinite(number) or (whole and value != number) or not (value > minimum if above else value >= minimum):
+        raise ValueError(f"the connection's {key} must be {rule}, got {raw!r}")
+    return value
 
 
 def extra_bool(conn: Connection | None, key: str, default: bool = False) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.clients.datadog import DatadogRunClient, build_api, validate_site
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
-from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_str
+from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -65,13 +65,4 @@ class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient]):
 
 
 def _timeout(conn: Connection) -> float:
-    value = extra_str(conn, "timeout")
-    if value is None:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"the connection's timeout must be a number of seconds, got {value!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"the connection's timeout must be positive, got {value!r}")
-    return seconds
+    return extra_number(conn, "timeout", float(DEFAULT_TIMEOUT), above=True)

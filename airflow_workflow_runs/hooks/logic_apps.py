@@ -18,11 +18,11 @@ Connection fields (see ``get_provider_info``'s ``conn-fields``; extras from a UR
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.clients.logic_apps import CLOUDS, LogicAppsRunClient, LogicAppsSettings
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
-from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_str
+from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -45,22 +45,9 @@ def settings_from_connection(conn: Connection | None) -> LogicAppsSettings:
         authority_host=extra_str(conn, "authority_host"),
         ca_bundle=ca_bundle(conn),
         location=extra_str(conn, "location"),
-        retry_total=_number(conn, "retry_total", 3, int),
-        timeout=_number(conn, "timeout", 60.0, float),
+        retry_total=extra_number(conn, "retry_total", 3),
+        timeout=extra_number(conn, "timeout", 60.0),
     )
-
-
-def _number(conn: Connection | None, key: str, default: float, kind: type) -> Any:
-    raw = extra_str(conn, key)
-    if raw is None:
-        return default
-    try:
-        value = kind(float(raw)) if kind is int else kind(raw)
-    except ValueError:
-        raise ValueError(f"azure_logic_apps connection: {key} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"azure_logic_apps connection: {key} must be >= 0, got {raw!r}")
-    return value
 
 
 class LogicAppsWorkflowRunHook(WorkflowRunHook[LogicAppsRunClient]):

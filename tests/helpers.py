@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_workflow_runs.clients.glue import GlueRunClient
     from airflow_workflow_runs.emulator import Emulator
 
 GLUE_CONN_ID = "aws_emulator"
@@ -102,3 +103,47 @@ def first_event(trigger: Any, timeout: float = 20.0) -> dict:
         raise AssertionError("the trigger ended without an event")
 
     return asyncio.run(asyncio.wait_for(_first(), timeout))
+
+
+#: The sensor arguments of the three wait modes, by name.
+MODES = {
+    "poke": {"mode": "poke"},
+    "reschedule": {"mode": "reschedule"},
+    "deferrable": {"deferrable": True},
+}
+
+
+def states(dag_run: Any) -> dict[str, str]:
+    """Each task's final state in a DAG run from ``dag.test()``."""
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
+    """A task's XCom value (the return value unless ``key``) in a DAG run from ``dag.test()``."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
+        ).first()
+        return XComModel.deserialize_value(row) if row is not None else None
+
+
+def glue_client(emu: Emulator, **config: Any) -> GlueRunClient:
+    """A real boto3 glue client on the emulator; botocore makes one attempt per call."""
+    import boto3
+    from botocore.config import Config
+
+    from airflow_workflow_runs.clients.glue import GlueRunClient
+
+    boto_client = boto3.client(
+        "glue",
+        region_name="eu-west-1",
+        endpoint_url=emu.https_url,
+        verify=emu.ca_bundle,
+        aws_access_key_id="AKIDEMULATOR",
+        aws_secret_access_key="emulator-secret",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+    )
+    return GlueRunClient(boto_client)

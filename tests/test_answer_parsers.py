@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from airflow_workflow_runs.emulator.faults import BODY_KINDS
 from airflow_workflow_runs.model import GarbledAnswer, RunState, TransientServiceError, WorkflowRun, WorkflowRunError
-from tests.conftest import EmulatedServices
+from tests.emulated_services import EmulatedServices
 from tests.helpers import first_event
 
 PROPERTY = settings(

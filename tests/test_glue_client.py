@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import boto3
 import botocore.session
 import pytest
-from botocore.config import Config
 
-from airflow_workflow_runs.clients.glue import STATUS_TABLE, GlueRunClient
+from airflow_workflow_runs.clients.glue import STATUS_TABLE
 from airflow_workflow_runs.model import (
     AccessDenied,
     InvalidRunReference,
@@ -15,20 +13,7 @@ from airflow_workflow_runs.model import (
     RunState,
     TransientServiceError,
 )
-
-
-def glue_client(emu, **config) -> GlueRunClient:
-    """A real boto3 glue client on the emulator; botocore makes one attempt per call."""
-    boto_client = boto3.client(
-        "glue",
-        region_name="eu-west-1",
-        endpoint_url=emu.https_url,
-        verify=emu.ca_bundle,
-        aws_access_key_id="AKIDEMULATOR",
-        aws_secret_access_key="emulator-secret",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
-    )
-    return GlueRunClient(boto_client)
+from tests.helpers import glue_client
 
 
 @pytest.fixture

@@ -10,13 +10,7 @@ from airflow.sdk import DAG
 from airflow_workflow_runs.links.workflow_run import CONSOLE_URL_XCOM_KEY
 from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
-from tests.helpers import START
-
-MODES = {
-    "poke": {"mode": "poke"},
-    "reschedule": {"mode": "reschedule"},
-    "deferrable": {"deferrable": True},
-}
+from tests.helpers import MODES, START, states, xcom
 
 
 def three_sensors(dag_id: str, conn_id: str, run_id: str, **kwargs) -> DAG:
@@ -32,21 +26,6 @@ def three_sensors(dag_id: str, conn_id: str, run_id: str, **kwargs) -> DAG:
                 **kwargs,
             )
     return dag
-
-
-def states(dag_run) -> dict[str, str]:
-    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-
-
-def xcom(dag_run, task_id: str, key: str = "return_value"):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = session.scalars(
-            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
-        ).first()
-        return XComModel.deserialize_value(row) if row is not None else None
 
 
 def test_all_modes_succeed_on_a_completed_run_and_return_the_same_run(emu, glue_conn, run_dag, dag_id):

@@ -19,8 +19,7 @@ from airflow_workflow_runs.model import (
     TransientServiceError,
     WorkflowRun,
 )
-from tests.helpers import START
-from tests.test_glue_client import glue_client
+from tests.helpers import START, glue_client
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

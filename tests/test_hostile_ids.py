@@ -19,7 +19,7 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_workflow_runs.model import InvalidRunReference
-from tests.conftest import EmulatedServices
+from tests.emulated_services import EmulatedServices
 from tests.helpers import START, StandInTaskInstance
 
 #: The id fields of each target (the sensor arguments naming its run).

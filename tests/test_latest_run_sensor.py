@@ -19,8 +19,7 @@ from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
-from tests.helpers import START, StandInTaskInstance, first_event
-from tests.test_glue_dags import MODES, states, xcom
+from tests.helpers import MODES, START, StandInTaskInstance, first_event, states, xcom
 
 DAY = datetime(2026, 11, 20, tzinfo=timezone.utc)
 RUNNING_THEN = [{"status": "RUNNING", "polls": 2}]

@@ -10,34 +10,8 @@ from airflow.sdk import DAG
 from airflow_workflow_runs.links.workflow_run import CONSOLE_URL_XCOM_KEY
 from airflow_workflow_runs.operators.logic_apps import LogicAppsRunWorkflowOperator
 from airflow_workflow_runs.sensors.logic_apps import LogicAppsWorkflowRunSensor
-from tests.helpers import START
-from tests.logic_apps_helpers import CLIENT_SECRET, SITE, TIERS, install_connection
-
-MODES = {
-    "poke": {"mode": "poke"},
-    "reschedule": {"mode": "reschedule"},
-    "deferrable": {"deferrable": True},
-}
-
-
-@pytest.fixture
-def la_conn(emu, monkeypatch) -> str:
-    return install_connection(emu, monkeypatch)
-
-
-def states(dag_run) -> dict[str, str]:
-    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-
-
-def xcom(dag_run, task_id: str, key: str = "return_value"):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = session.scalars(
-            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
-        ).first()
-        return XComModel.deserialize_value(row) if row is not None else None
+from tests.helpers import MODES, START, states, xcom
+from tests.logic_apps_helpers import CLIENT_SECRET, SITE, TIERS
 
 
 def three_sensors(dag_id: str, conn_id: str, run_name: str, site: str | None, **kwargs) -> DAG:

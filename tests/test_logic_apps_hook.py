@@ -11,12 +11,7 @@ from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
 from airflow_workflow_runs.hooks.base import clear_shared_clients
 from airflow_workflow_runs.hooks.logic_apps import LogicAppsWorkflowRunHook
 from airflow_workflow_runs.model import RunState
-from tests.logic_apps_helpers import CLIENT_SECRET, LA_CONN_ID, SUBSCRIPTION, TENANT, install_connection, ref
-
-
-@pytest.fixture
-def la_conn(emu, monkeypatch) -> str:
-    return install_connection(emu, monkeypatch)
+from tests.logic_apps_helpers import CLIENT_SECRET, LA_CONN_ID, SUBSCRIPTION, TENANT, ref
 
 
 def test_connection_fields_reach_the_client(emu, la_conn):

@@ -8,12 +8,7 @@ from airflow_workflow_runs.operators.logic_apps import LogicAppsRunWorkflowOpera
 from airflow_workflow_runs.operators.workflow_run import run_key
 from airflow_workflow_runs.outcome import WorkflowRunFailed
 from tests.helpers import StandInTaskInstance, kill_while_waiting
-from tests.logic_apps_helpers import SITE, TIERS, install_connection
-
-
-@pytest.fixture
-def la_conn(emu, monkeypatch) -> str:
-    return install_connection(emu, monkeypatch)
+from tests.logic_apps_helpers import SITE, TIERS
 
 
 def operator(conn_id: str, site: str | None = None, **kwargs) -> LogicAppsRunWorkflowOperator:

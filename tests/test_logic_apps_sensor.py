@@ -10,12 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, T
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.logic_apps import LogicAppsWorkflowRunSensor
 from tests.helpers import StandInTaskInstance
-from tests.logic_apps_helpers import CLIENT_ID, CLIENT_SECRET, SITE, SUBSCRIPTION, TIERS, install_connection
-
-
-@pytest.fixture
-def la_conn(emu, monkeypatch) -> str:
-    return install_connection(emu, monkeypatch)
+from tests.logic_apps_helpers import CLIENT_ID, CLIENT_SECRET, SITE, SUBSCRIPTION, TIERS
 
 
 def sensor(conn_id: str, run_name: str, site: str | None = None, **kwargs) -> LogicAppsWorkflowRunSensor:

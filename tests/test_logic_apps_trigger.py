@@ -10,12 +10,7 @@ import pytest
 
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 from tests.helpers import first_event
-from tests.logic_apps_helpers import CLIENT_SECRET, HOOK, SITE, TIERS, install_connection, ref
-
-
-@pytest.fixture
-def la_conn(emu, monkeypatch) -> str:
-    return install_connection(emu, monkeypatch)
+from tests.logic_apps_helpers import CLIENT_SECRET, HOOK, SITE, TIERS, ref
 
 
 def trigger(conn_id: str, run_name: str, site: str | None = None, **kwargs) -> WorkflowRunTrigger:

@@ -25,7 +25,7 @@ import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_workflow_runs.model import WorkflowRunError
-from tests.conftest import EmulatedServices
+from tests.emulated_services import EmulatedServices
 from tests.helpers import StandInTaskInstance, first_event
 
 #: Which of the connections' secrets each target's wait holds.

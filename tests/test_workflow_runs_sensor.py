@@ -13,8 +13,7 @@ from airflow.sdk.exceptions import TaskDeferred
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
 from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
-from tests.helpers import START, StandInTaskInstance, first_event
-from tests.test_glue_dags import MODES, states, xcom
+from tests.helpers import MODES, START, StandInTaskInstance, first_event, states, xcom
 
 SPACE, PROJECT = "acme", "web"
 SUCCEEDS_AFTER_2 = [{"status": "RUNNING", "polls": 2}, {"status": "COMPLETED"}]

@@ -195,3 +195,32 @@ def test_a_worker_whose_client_cannot_be_rebuilt_polls_again(emu, connections, m
     emu.revoke_credentials("datadog")
     with pytest.raises(TransientServiceError, match=r"rebuilding the client .* failed"):
         hook.get_run(run.ref)
+
+
+@pytest.mark.parametrize(
+    ("service", "start_operation", "refusal"),
+    [("glue", "StartWorkflowRun", (400, "ExpiredTokenException")), ("datadog", "CreateWorkflowInstance", (403, None))],
+)
+def test_an_operator_whose_credential_is_refused_at_the_start_renews_it_and_starts_once(
+    emu, connections, service, start_operation, refusal
+):
+    from airflow_workflow_runs.operators.datadog import DatadogRunWorkflowOperator
+    from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
+    from tests.helpers import StandInTaskInstance
+
+    status, code = refusal
+    emu.add_fault(
+        {"service": service, "operation": start_operation, "status": status} | ({"error_type": code} if code else {})
+    )
+    if service == "glue":
+        emu.glue.define_workflow("etl", timeline=[{"status": "COMPLETED"}])
+        operator = GlueRunWorkflowOperator(task_id="run", workflow_name="etl", poll_interval=0.1, deferrable=False)
+    else:
+        workflow_id = "7c1e2f3a-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
+        emu.datadog.define_workflow(workflow_id, timeline=[{"status": "SUCCEEDED"}])
+        operator = DatadogRunWorkflowOperator(
+            task_id="run", workflow_id=workflow_id, poll_interval=0.1, deferrable=False
+        )
+    assert operator.execute({"ti": StandInTaskInstance()})["state"] == "succeeded"
+    starts = [r["status"] for r in emu.requests(service=service, operation=start_operation)]
+    assert starts == [status, 200], "refused once, then started once with the rebuilt client"

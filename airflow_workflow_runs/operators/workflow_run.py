@@ -114,7 +114,8 @@ class WorkflowRunOperator(BaseOperator):
             # One attempt (the SDK has retried already): if it fails ambiguously, the task's retry
             # finds the run by its key instead of starting a duplicate.
             try:
-                ref = self.start_run(hook, key, context)
+                # A refused (expired, revoked) credential started nothing: renewed once, as reads are.
+                ref = hook.renewing(lambda _client: self.start_run(hook, key, context))
             except WorkflowRunError as error:
                 raise WorkflowRunFailed(f"Starting the run failed: {error}") from None
             self.log.info("Started %s", describe_ref(hook.client_service, ref))
@@ -176,7 +177,8 @@ class WorkflowRunOperator(BaseOperator):
         if not self.reattach_on_retry or context["ti"].try_number <= 1:
             return None
         run = self._with_retries(
-            lambda: self.find_run_to_reattach(hook, key, context), "looking for the run of an earlier try"
+            lambda: hook.renewing(lambda _client: self.find_run_to_reattach(hook, key, context)),
+            "looking for the run of an earlier try",
         )
         if run is None:
             return None

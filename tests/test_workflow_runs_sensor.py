@@ -266,3 +266,21 @@ def test_throttling_and_server_errors_only_delay_the_gate(emu, glue_conn, cc_con
     event = first_event(deferred.value.trigger)
     assert event["status"] == "done"
     assert [target["run"]["state"] for target in event["targets"]] == ["succeeded"] * 3
+
+
+def test_a_poking_gate_waits_as_long_as_a_service_asked(emu, glue_conn):
+    run_id = emu.glue.add_run("etl", [{"status": "COMPLETED"}])
+    emu.add_fault(  # both of botocore's attempts (glue_conn makes two), asking for a second
+        {
+            "service": "glue",
+            "operation": "GetWorkflowRun",
+            "status": 400,
+            "error_type": "ThrottlingException",
+            "retry_after": 1,
+            "count": 2,
+        }
+    )
+    task = WorkflowRunsSensor(task_id="gate", runs=[glue(run_id)], poke_interval=0.05, mode="poke", timeout=30)
+    assert [run["state"] for run in task.execute({"ti": StandInTaskInstance()})] == ["succeeded"]
+    *_, throttled, next_poll = (r["time"] for r in emu.requests(service="glue", operation="GetWorkflowRun"))
+    assert next_poll - throttled >= 1.0, "polled again before the Retry-After passed"

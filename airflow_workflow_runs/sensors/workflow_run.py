@@ -154,15 +154,9 @@ class WorkflowRunSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=finish(run, WatchedRunFailed))
 
     def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
-        """Airflow's next poke interval, or later when the service asked for more (Retry-After),
-        but never past the sensor's timeout: reschedule mode comes back then, poke mode sleeps,
-        and Airflow's own timeout check (and ``soft_fail``/``never_fail``) stays in charge."""
-        interval = float(super()._get_next_poke_interval(started_at, run_duration, poke_count))
         hook = self.__dict__.get("hook")  # only a hook that polled can have been asked
-        asked = hook.retry_after if hook is not None else None
-        if asked is None or asked <= interval:
-            return interval
-        return max(interval, min(asked, self.timeout - run_duration()))
+        interval = float(super()._get_next_poke_interval(started_at, run_duration, poke_count))
+        return honour_retry_after(self, interval, hook.retry_after if hook is not None else None, run_duration)
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
         status = event.get("status")
@@ -284,6 +278,17 @@ class WorkflowRunSensor(BaseSensorOperator):
             return self.hook.poll_run(ref)
         except WorkflowRunError as error:
             raise WatchedRunFailed(str(error)) from None
+
+
+def honour_retry_after(
+    sensor: BaseSensorOperator, interval: float, asked: float | None, run_duration: Callable[[], float]
+) -> float:
+    """Airflow's next poke interval, or later when the service asked for more (Retry-After), but
+    never past the sensor's timeout: reschedule mode comes back then, poke mode sleeps, and
+    Airflow's own timeout check (and ``soft_fail``/``never_fail``) stays in charge."""
+    if asked is None or asked <= interval:
+        return interval
+    return max(interval, min(asked, sensor.timeout - run_duration()))
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -35,7 +35,12 @@ from airflow_workflow_runs.get_provider_info import SERVICES
 from airflow_workflow_runs.model import RunState, TimeWindow, WorkflowRunError
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.registry import load_hook_class
-from airflow_workflow_runs.sensors.workflow_run import data_interval_window, first_poll_time, soft_fail_skips
+from airflow_workflow_runs.sensors.workflow_run import (
+    data_interval_window,
+    first_poll_time,
+    honour_retry_after,
+    soft_fail_skips,
+)
 from airflow_workflow_runs.targets import RunTarget, ServiceArguments
 
 if TYPE_CHECKING:
@@ -136,6 +141,7 @@ class WorkflowRunsSensor(BaseSensorOperator):
         self._targets: list[RunTarget] | None = None
         self._first_poll_at: datetime | None = None
         self._hooks: dict[tuple[str, str], WorkflowRunHook] = {}
+        self._retry_after: float | None = None  # what the services asked at the last poll
 
     # -- the wait ---------------------------------------------------------------------------------
 
@@ -244,10 +250,16 @@ class WorkflowRunsSensor(BaseSensorOperator):
             self._first_poll_at = first_poll_time(self, context)
         from airflow_workflow_runs.triggers.polling import ThreadReader, poll_targets  # not at DAG parse
 
-        updated = asyncio.run(poll_targets(targets, self._first_poll_at, ThreadReader(), self._hooks)).targets
+        poll = asyncio.run(poll_targets(targets, self._first_poll_at, ThreadReader(), self._hooks))
+        self._retry_after = poll.retry_after
+        updated = poll.targets
         if [t.ref for t in updated] != [t.ref for t in targets]:
             self._push_pins(context, updated)
         return updated
+
+    def _get_next_poke_interval(self, started_at: Any, run_duration: Callable[[], float], poke_count: int) -> float:
+        interval = float(super()._get_next_poke_interval(started_at, run_duration, poke_count))
+        return honour_retry_after(self, interval, self._retry_after, run_duration)
 
     @staticmethod
     def _push_pins(context: Context, targets: Sequence[RunTarget]) -> None:

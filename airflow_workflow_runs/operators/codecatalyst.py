@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from airflow_workflow_runs.model import WorkflowRun
 
 
-class CodeCatalystRunWorkflowOperator(WorkflowRunOperator):
+class CodeCatalystRunWorkflowOperator(WorkflowRunOperator["CodeCatalystWorkflowRunHook"]):
     """Start a CodeCatalyst workflow run (StartWorkflowRun), then wait like the sensor.
 
     Each try starts its run with the client token ``<task-instance key>-<try number>``, so a
@@ -55,12 +55,10 @@ class CodeCatalystRunWorkflowOperator(WorkflowRunOperator):
     def _start(self, hook: CodeCatalystWorkflowRunHook, run_key: str, try_number: int) -> dict[str, str]:
         return hook.client.start_run(self.space_name, self.project_name, self.workflow_id, f"{run_key}-{try_number}")
 
-    def start_run(  # type: ignore[override]
-        self, hook: CodeCatalystWorkflowRunHook, run_key: str, context: Context
-    ) -> dict[str, str]:
+    def start_run(self, hook: CodeCatalystWorkflowRunHook, run_key: str, context: Context) -> dict[str, str]:
         return self._start(hook, run_key, context["ti"].try_number)
 
-    def find_run_to_reattach(  # type: ignore[override]
+    def find_run_to_reattach(
         self, hook: CodeCatalystWorkflowRunHook, run_key: str, context: Context
     ) -> WorkflowRun | None:
         run = hook.client.get_run(self._start(hook, run_key, context["ti"].try_number - 1))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 REATTACH_LOOKBACK = timedelta(minutes=10)
 
 
-class DatadogRunWorkflowOperator(WorkflowRunOperator):
+class DatadogRunWorkflowOperator(WorkflowRunOperator["DatadogWorkflowInstanceHook"]):
     """Execute a Datadog workflow (CreateWorkflowInstance), then wait like ``DatadogWorkflowInstanceSensor``.
 
     The workflow must be published and have an API trigger; ``payload`` is its input parameters and
@@ -69,15 +69,13 @@ class DatadogRunWorkflowOperator(WorkflowRunOperator):
     def hook_kwargs(self) -> dict[str, Any]:
         return {"datadog_conn_id": self.datadog_conn_id}
 
-    def start_run(  # type: ignore[override]
-        self, hook: DatadogWorkflowInstanceHook, run_key: str, context: Context
-    ) -> dict[str, str]:
+    def start_run(self, hook: DatadogWorkflowInstanceHook, run_key: str, context: Context) -> dict[str, str]:
         inputs = dict(self.payload or {})
         if self.run_key_input:
             inputs[self.run_key_input] = run_key
         return hook.client.start_run(self.workflow_id, inputs)
 
-    def find_run_to_reattach(  # type: ignore[override]
+    def find_run_to_reattach(
         self, hook: DatadogWorkflowInstanceHook, run_key: str, context: Context
     ) -> WorkflowRun | None:
         if not self.run_key_input:

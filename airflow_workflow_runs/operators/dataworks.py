@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 _BIZ_DATE_TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 
-class DataWorksRunWorkflowOperator(WorkflowRunOperator):
+class DataWorksRunWorkflowOperator(WorkflowRunOperator["DataWorksWorkflowInstanceHook"]):
     """Run an existing DataWorks workflow (CreateWorkflowInstances), then wait like the sensor.
 
     CreateWorkflowInstances is used rather than ExecuteAdhocWorkflowInstance, which runs task
@@ -82,9 +82,7 @@ class DataWorksRunWorkflowOperator(WorkflowRunOperator):
     def hook_kwargs(self) -> dict[str, Any]:
         return {"dataworks_conn_id": self.dataworks_conn_id}
 
-    def start_run(  # type: ignore[override]
-        self, hook: DataWorksWorkflowInstanceHook, run_key: str, context: Context
-    ) -> dict[str, str]:
+    def start_run(self, hook: DataWorksWorkflowInstanceHook, run_key: str, context: Context) -> dict[str, str]:
         ti = context["ti"]
         parameters = self.workflow_parameters
         if isinstance(parameters, Mapping):
@@ -101,7 +99,7 @@ class DataWorksRunWorkflowOperator(WorkflowRunOperator):
             comment=f"Started by Airflow: {ti.dag_id}.{ti.task_id}, run {ti.run_id}, try {ti.try_number}"[:200],
         )
 
-    def find_run_to_reattach(  # type: ignore[override]
+    def find_run_to_reattach(
         self, hook: DataWorksWorkflowInstanceHook, run_key: str, context: Context
     ) -> WorkflowRun | None:
         return hook.client.find_running_run(

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 REATTACH_LOOKBACK = timedelta(minutes=10)
 
 
-class GlueRunWorkflowOperator(WorkflowRunOperator):
+class GlueRunWorkflowOperator(WorkflowRunOperator["GlueWorkflowRunHook"]):
     """Start a Glue workflow run (StartWorkflowRun), then wait for it like ``GlueWorkflowRunSensor``.
 
     The run is tagged with the run property ``airflow_run_key`` (a hash of the task instance), so
@@ -61,14 +61,10 @@ class GlueRunWorkflowOperator(WorkflowRunOperator):
     def hook_kwargs(self) -> dict[str, Any]:
         return {"aws_conn_id": self.aws_conn_id, "region_name": self.region_name}
 
-    def start_run(  # type: ignore[override]
-        self, hook: GlueWorkflowRunHook, run_key: str, context: Context
-    ) -> dict[str, str]:
+    def start_run(self, hook: GlueWorkflowRunHook, run_key: str, context: Context) -> dict[str, str]:
         return hook.client.start_run(self.workflow_name, self.run_properties, run_key=run_key)
 
-    def find_run_to_reattach(  # type: ignore[override]
-        self, hook: GlueWorkflowRunHook, run_key: str, context: Context
-    ) -> WorkflowRun | None:
+    def find_run_to_reattach(self, hook: GlueWorkflowRunHook, run_key: str, context: Context) -> WorkflowRun | None:
         started = context["dag_run"].start_date
         since = started - REATTACH_LOOKBACK if started is not None else None
         return hook.client.find_running_run(self.workflow_name, run_key, started_after=since)

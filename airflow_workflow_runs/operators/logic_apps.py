@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from airflow_workflow_runs.model import WorkflowRun
 
 
-class LogicAppsRunWorkflowOperator(WorkflowRunOperator):
+class LogicAppsRunWorkflowOperator(WorkflowRunOperator["LogicAppsWorkflowRunHook"]):
     """Run a workflow's Request trigger, then wait for the run like ``LogicAppsWorkflowRunSensor``.
 
     The trigger ("When an HTTP request is received"; named ``manual`` by default in Consumption) is
@@ -86,12 +86,10 @@ class LogicAppsRunWorkflowOperator(WorkflowRunOperator):
                 ref[key] = value
         return ref
 
-    def start_run(  # type: ignore[override]
-        self, hook: LogicAppsWorkflowRunHook, run_key: str, context: Context
-    ) -> dict[str, str]:
+    def start_run(self, hook: LogicAppsWorkflowRunHook, run_key: str, context: Context) -> dict[str, str]:
         return hook.client.start_run(self.workflow_ref(), self.trigger_name, self.body, run_key=run_key)
 
-    def find_run_to_reattach(  # type: ignore[override]
+    def find_run_to_reattach(
         self, hook: LogicAppsWorkflowRunHook, run_key: str, context: Context
     ) -> WorkflowRun | None:
         return hook.client.find_running_run(self.workflow_ref(), run_key)

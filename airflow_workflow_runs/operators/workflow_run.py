@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from airflow.sdk import BaseOperator, conf
 
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from airflow_workflow_runs.hooks.base import WorkflowRunHook
 
 T = TypeVar("T")
+#: The service's hook: a subclass names it (``WorkflowRunOperator["GlueWorkflowRunHook"]``), so its
+#: ``start_run`` and ``find_run_to_reattach`` take that hook, typed, without overriding a wider signature.
+HookT = TypeVar("HookT", bound="WorkflowRunHook")
 
 #: How long "not found" right after a start counts as the service catching up.
 NOT_FOUND_GRACE_SECONDS = 120.0
@@ -48,7 +51,7 @@ class WorkflowRunTimeout(WorkflowRunFailed):
     """The run was still going when ``wait_timeout`` passed; it is left running."""
 
 
-class WorkflowRunOperator(BaseOperator):
+class WorkflowRunOperator(BaseOperator, Generic[HookT]):
     """Base of the service start-and-wait operators; not used directly in DAGs.
 
     :param wait_for_completion: wait for the run to end; when False the task returns the run id
@@ -92,19 +95,20 @@ class WorkflowRunOperator(BaseOperator):
     def hook_kwargs(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def start_run(self, hook: WorkflowRunHook, run_key: str, context: Context) -> dict[str, str]:
+    def start_run(self, hook: HookT, run_key: str, context: Context) -> dict[str, str]:
         """Start the remote run, tagged with ``run_key`` where the service can store it."""
         raise NotImplementedError
 
-    def find_run_to_reattach(self, hook: WorkflowRunHook, run_key: str, context: Context) -> WorkflowRun | None:
+    def find_run_to_reattach(self, hook: HookT, run_key: str, context: Context) -> WorkflowRun | None:
         """An unfinished run an earlier try started (found by ``run_key``), or None."""
         return None
 
     # -- the generic flow -----------------------------------------------------------------------
 
     @cached_property
-    def hook(self) -> WorkflowRunHook:
-        return load_hook_class(self.hook_class_path)(**self.hook_kwargs())
+    def hook(self) -> HookT:
+        # hook_class_path names HookT's class (a string, so DAG parsing imports no SDK).
+        return cast("HookT", load_hook_class(self.hook_class_path)(**self.hook_kwargs()))
 
     def execute(self, context: Context) -> Any:
         hook = self.hook
@@ -173,7 +177,7 @@ class WorkflowRunOperator(BaseOperator):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _reattach(self, hook: WorkflowRunHook, key: str, context: Context) -> dict[str, str] | None:
+    def _reattach(self, hook: HookT, key: str, context: Context) -> dict[str, str] | None:
         if not self.reattach_on_retry or context["ti"].try_number <= 1:
             return None
         run = self._with_retries(

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient, LogicAppsSettings
+from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
+from airflow_workflow_runs.clients.logic_apps_azure import LogicAppsSettings
 from airflow_workflow_runs.emulator.logic_apps import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from azure.core.credentials import AccessToken
 
-from airflow_workflow_runs.clients.logic_apps import STANDARD_API_VERSION, STATUS_TABLE, LogicAppsRunClient, _parse_time
+from airflow_workflow_runs.clients.logic_apps import STATUS_TABLE, LogicAppsRunClient, _parse_time
+from airflow_workflow_runs.clients.logic_apps_azure import STANDARD_API_VERSION
 from airflow_workflow_runs.model import (
     AccessDenied,
     InvalidRunReference,
@@ -463,7 +464,7 @@ def test_console_urls_of_both_tiers(emu):
 
 
 def test_secrets_stay_out_of_reprs():
-    from airflow_workflow_runs.clients.logic_apps import LogicAppsSettings
+    from airflow_workflow_runs.clients.logic_apps_azure import LogicAppsSettings
 
     configured = LogicAppsSettings(subscription_id=SUBSCRIPTION, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     assert CLIENT_SECRET not in repr(configured)
@@ -487,7 +488,7 @@ def test_missing_azure_sdks_say_what_to_install(emu, monkeypatch):
 
 def test_aio_pipelines_take_the_environments_proxies_once_not_per_request(monkeypatch):
     """aiohttp's own reading (trust_env) would also read ~/.netrc in the loop's default executor per request."""
-    from airflow_workflow_runs.clients.logic_apps import aio_proxy_kwargs
+    from airflow_workflow_runs.clients.logic_apps_azure import aio_proxy_kwargs
 
     for name in ("https_proxy", "no_proxy", "http_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)

@@ -45,35 +45,56 @@ Credentials are long-lived azure-identity objects; the SDK pipeline's ``BearerTo
 (ARM challenge variant) asks them for a token whenever the cached one is within five minutes of expiry,
 so waits of many hours keep working. No token string is stored here. Errors are translated from
 azure-core's exceptions; messages never contain the client secret, tokens or callback signatures.
+
+Modules: this one is the client (validation, reads, listings, start, cancel, parsing);
+:mod:`.logic_apps_azure` the Azure plumbing (settings, credentials, pipelines, transports) and
+:mod:`.logic_apps_errors` the translation of SDK exceptions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import importlib
 import json
 import logging
 import re
-import urllib.request
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object, require_status
+from airflow_workflow_runs.clients.answers import reads_answer, require_object, require_status
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
-from airflow_workflow_runs.clients.io import io_threads, run_blocking
+from airflow_workflow_runs.clients.io import run_blocking
+from airflow_workflow_runs.clients.logic_apps_azure import (
+    ASYNC_PATH_MODULES,
+    CONSUMPTION_API_VERSION,
+    SYNC_PATH_MODULES,
+    AsyncClients,
+    LogicAppsSettings,
+    aio_transport,
+    arm_policies,
+    arm_result,
+    build_credential,
+    close_at_loop_shutdown,
+    web_client,
+)
+from airflow_workflow_runs.clients.logic_apps_errors import (
+    BEARER_TOKEN,
+    SAS_SIGNATURE,
+    error_detail_from_body,
+    error_status,
+    error_text,
+    translate_error,
+)
 from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
     AccessDenied,
     GarbledAnswer,
     InvalidRunReference,
-    RunNotFound,
     RunState,
     ServiceError,
     TimeWindow,
@@ -103,30 +124,6 @@ STATUS_TABLE: Mapping[str, RunState] = {
     "Ignored": RunState.SKIPPED,  # like Skipped
 }
 
-CONSUMPTION_API_VERSION = "2019-05-01"
-STANDARD_API_VERSION = "2025-05-01"  # the documented (seed) version, pinned on the SDK client
-
-CLOUDS: Mapping[str, Mapping[str, str]] = {
-    "AZURE_PUBLIC_CLOUD": {
-        "arm": "https://management.azure.com",
-        "scope": "https://management.azure.com/.default",
-        "authority": "login.microsoftonline.com",
-        "portal": "https://portal.azure.com",
-    },
-    "AZURE_CHINA_CLOUD": {
-        "arm": "https://management.chinacloudapi.cn",
-        "scope": "https://management.chinacloudapi.cn/.default",
-        "authority": "login.chinacloudapi.cn",
-        "portal": "https://portal.azure.cn",
-    },
-    "AZURE_US_GOVERNMENT": {
-        "arm": "https://management.usgovcloudapi.net",
-        "scope": "https://management.core.usgovcloudapi.net/.default",
-        "authority": "login.microsoftonline.us",
-        "portal": "https://portal.azure.us",
-    },
-}
-KNOWN_AUTHORITIES = frozenset(cloud["authority"] for cloud in CLOUDS.values())
 
 # ARM resource groups: 1-90 Unicode letters/digits, '_', '-', '.', '(' and ')', not ending with '.'.
 RESOURCE_GROUP_PATTERN = r"[-\w.()]*[-\w()]"
@@ -141,267 +138,7 @@ MAX_LOOKUP_PAGES = 10
 #: ``$top`` of window listings, and the pages read at most (5,000 runs) before giving up on older ones.
 WINDOW_PAGE_SIZE = 100
 WINDOW_MAX_PAGES = 50
-_SIG = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
-
-
-@dataclass(frozen=True)
-class LogicAppsSettings:
-    """What a connection says; the secret is kept out of ``repr``.
-
-    ``arm_endpoint``/``token_scope``/``authority_host`` default to the ``cloud``'s values. With a custom
-    ``arm_endpoint`` (a proxy, a private endpoint, the emulator) the token scope stays the cloud's, since
-    ARM validates the token's audience, not the host it was sent to.
-    """
-
-    subscription_id: str | None = None
-    resource_group_name: str | None = None
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    cloud: str = "AZURE_PUBLIC_CLOUD"
-    arm_endpoint: str | None = None
-    token_scope: str | None = None
-    authority_host: str | None = None
-    ca_bundle: str | None = None
-    location: str | None = None
-    retry_total: int = 3
-    timeout: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.cloud not in CLOUDS:
-            raise ValueError(f"unknown Azure cloud {self.cloud!r}; use one of {sorted(CLOUDS)}")
-
-    @property
-    def endpoint(self) -> str:
-        return (self.arm_endpoint or CLOUDS[self.cloud]["arm"]).rstrip("/")
-
-    @property
-    def scope(self) -> str:
-        return self.token_scope or CLOUDS[self.cloud]["scope"]
-
-    @property
-    def authority(self) -> str:
-        return (self.authority_host or CLOUDS[self.cloud]["authority"]).rstrip("/")
-
-    @property
-    def portal(self) -> str:
-        return CLOUDS[self.cloud]["portal"]
-
-    def transport_kwargs(self, *, aio: bool = False) -> dict[str, Any]:
-        """azure-core pipeline settings: TLS trust, retries, timeouts, user agent (and for the aio
-        pipelines, proxies: see :func:`environment_proxies`)."""
-        kwargs: dict[str, Any] = {
-            "retry_total": self.retry_total,
-            "read_timeout": self.timeout,
-            "connection_timeout": min(self.timeout, 30.0),
-            "user_agent": "airflow-workflow-runs",
-        }
-        if self.ca_bundle:
-            kwargs["connection_verify"] = self.ca_bundle
-        if aio:
-            kwargs.update(aio_proxy_kwargs(self.endpoint, self.authority))
-        return kwargs
-
-
-def aio_proxy_kwargs(*urls: str) -> dict[str, Any]:
-    """The environment's proxies (``HTTPS_PROXY``, ``NO_PROXY``...) for ``urls``, resolved once.
-
-    azure-core's aiohttp transport otherwise lets aiohttp read them (``trust_env``) on every
-    request, and with them ``~/.netrc``, through the event loop's default executor: a thread of
-    the six a triggerer shares with Airflow, for every poll. Called where clients are built (the
-    I/O pool); the same proxies apply, per host.
-    """
-    environment = urllib.request.getproxies_environment()
-    proxies: dict[str, str] = {}
-    for url in urls:
-        parts = urlsplit(url)
-        proxy = environment.get(parts.scheme)
-        if proxy and parts.hostname and not _bypasses_proxy(parts.hostname, environment):
-            proxies[f"{parts.scheme}://{parts.netloc}"] = proxy
-    return {"use_env_settings": False, **({"proxies": proxies} if proxies else {})}
-
-
-def _bypasses_proxy(host: str, environment: Mapping[str, str]) -> bool:
-    """``NO_PROXY`` says to reach ``host`` directly (the standard library's rule, as requests uses)."""
-    bypass: Callable[[str, Mapping[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
-    return bypass(host, environment)
-
-
-def build_credential(settings: LogicAppsSettings, *, aio: bool) -> Any:
-    """A long-lived azure-identity credential: the service principal when a secret is set, else
-    ``DefaultAzureCredential`` (workload identity, managed identity, environment, Azure CLI...), with
-    the connection's client id as the user-assigned managed identity / workload identity client id."""
-    identity: Any = importlib.import_module("azure.identity.aio" if aio else "azure.identity")
-    kwargs: dict[str, Any] = {"authority": settings.authority}
-    if aio:
-        kwargs.update(aio_proxy_kwargs(settings.authority))
-    if settings.ca_bundle:
-        kwargs["connection_verify"] = settings.ca_bundle
-    if settings.client_secret:
-        if not settings.tenant_id or not settings.client_id:
-            missing = "tenant id" if not settings.tenant_id else "client id"
-            raise AccessDenied(
-                f"The azure_logic_apps connection has a client secret but no {missing}: a service principal "
-                "needs the tenant id, the client id (login) and the client secret (password)."
-            )
-        if settings.authority.split("://")[-1] not in KNOWN_AUTHORITIES:
-            # A private or emulated authority: no instance discovery against login.microsoftonline.com.
-            kwargs["disable_instance_discovery"] = True
-        return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **kwargs)
-    if settings.client_id:
-        kwargs["managed_identity_client_id"] = settings.client_id
-        kwargs["workload_identity_client_id"] = settings.client_id
-    if settings.tenant_id:
-        kwargs["workload_identity_tenant_id"] = settings.tenant_id
-    return identity.DefaultAzureCredential(**kwargs)
-
-
-def _arm_policies(credential: Any, settings: LogicAppsSettings, *, aio: bool) -> list[Any]:
-    """The policy list the generated ARM SDKs build (see azure-mgmt-web's ``_client.py``)."""
-    from azure.core.pipeline import policies
-    from azure.mgmt.core.policies import (
-        ARMAutoResourceProviderRegistrationPolicy,
-        ARMChallengeAuthenticationPolicy,
-        ARMHttpLoggingPolicy,
-        AsyncARMAutoResourceProviderRegistrationPolicy,
-        AsyncARMChallengeAuthenticationPolicy,
-    )
-
-    kwargs = settings.transport_kwargs(aio=aio)
-    return [
-        policies.RequestIdPolicy(**kwargs),
-        policies.HeadersPolicy(**kwargs),
-        policies.UserAgentPolicy(**kwargs),
-        policies.ProxyPolicy(**kwargs),
-        policies.ContentDecodePolicy(**kwargs),
-        AsyncARMAutoResourceProviderRegistrationPolicy() if aio else ARMAutoResourceProviderRegistrationPolicy(),
-        policies.AsyncRedirectPolicy(**kwargs) if aio else policies.RedirectPolicy(**kwargs),
-        policies.AsyncRetryPolicy(**kwargs) if aio else policies.RetryPolicy(**kwargs),
-        (AsyncARMChallengeAuthenticationPolicy if aio else ARMChallengeAuthenticationPolicy)(
-            credential, settings.scope, **kwargs
-        ),
-        policies.CustomHookPolicy(**kwargs),
-        policies.NetworkTraceLoggingPolicy(**kwargs),
-        policies.DistributedTracingPolicy(**kwargs),
-        policies.SensitiveHeaderCleanupPolicy(**kwargs),
-        ARMHttpLoggingPolicy(**kwargs),
-    ]
-
-
-def _web_client(credential: Any, settings: LogicAppsSettings, subscription_id: str, *, aio: bool) -> Any:
-    web: Any = importlib.import_module("azure.mgmt.web.aio" if aio else "azure.mgmt.web")
-    kwargs = settings.transport_kwargs(aio=aio)
-    if aio:
-        kwargs["transport"] = aio_transport(kwargs)
-    return web.WebSiteManagementClient(
-        credential,
-        subscription_id,
-        base_url=settings.endpoint,
-        credential_scopes=[settings.scope],
-        api_version=STANDARD_API_VERSION,  # pinned: an azure-mgmt-web upgrade must not change what we call
-        **kwargs,
-    )
-
-
-def aio_transport(kwargs: Mapping[str, Any]) -> Any:
-    """azure-core's aiohttp transport, building its TLS context once instead of per request.
-
-    With a CA bundle (``connection_verify`` a path: a private CA, a corporate proxy, the emulator)
-    azure-core calls ``ssl.create_default_context(cafile=...)`` for every request, on the event
-    loop, and aiohttp pools connections by context, so every poll also opened a new TLS
-    connection (measured: 5.4 ms of loop CPU per poll and a connection per request at 1,000
-    waits). Built in the I/O pool, where the first context is made too.
-    """
-    transport = _one_tls_context_transport()(**kwargs)
-    transport._build_ssl_config(kwargs.get("connection_cert"), kwargs.get("connection_verify", True))  # off the loop
-    return transport
-
-
-@functools.cache
-def _one_tls_context_transport() -> type:
-    from azure.core.pipeline.transport import AioHttpTransport
-
-    class OneTlsContextTransport(AioHttpTransport):  # type: ignore[misc]
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._tls_contexts: dict[tuple[Any, Any], Any] = {}
-
-        async def open(self) -> None:
-            # aiohttp's connector allows 100 connections: as many as the I/O pool has threads, as
-            # the blocking clients do. The session is azure-core's own otherwise.
-            if getattr(self, "session", None) is None and self._session_owner:
-                import aiohttp
-
-                self.session = aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(limit=io_threads()),
-                    trust_env=self._use_env_settings,
-                    cookie_jar=aiohttp.DummyCookieJar(),
-                    auto_decompress=False,
-                )
-            await super().open()
-
-        def _build_ssl_config(self, cert: Any, verify: Any) -> Any:
-            key = (tuple(cert) if isinstance(cert, list | tuple) else cert, verify)
-            if key not in self._tls_contexts:
-                self._tls_contexts[key] = super()._build_ssl_config(cert, verify)
-            return self._tls_contexts[key]
-
-    return OneTlsContextTransport
-
-
-#: Modules the aio path would otherwise import on the event loop, the first time it runs.
-#: What the synchronous path imports lazily on first use. azure-core's ``rest`` and its pipeline
-#: transport import each other: first imported by several threads at once (poke-mode sensors of one
-#: worker process), one can meet the other partially initialised ("cannot import name
-#: '_format_parameters_helper' ... partially initialized module"). Imported when the client is
-#: built, which the hook does under the SDK import lock for the first client of a process.
-SYNC_PATH_MODULES = (
-    "azure.core.rest",
-    "azure.core.pipeline.transport",
-    "azure.core.exceptions",
-    "azure.mgmt.core",
-    "azure.mgmt.core.exceptions",
-    "azure.mgmt.web",
-)
-ASYNC_PATH_MODULES = (
-    "azure.core.rest",
-    "azure.core.exceptions",
-    "azure.mgmt.core.exceptions",
-    "azure.core.rest._aiohttp",
-    "azure.core.rest._http_response_impl_async",
-)
-
-
-@dataclass
-class _AsyncClients:
-    """The aio credential and clients of one event loop (created in it, closed when it shuts down)."""
-
-    loop: asyncio.AbstractEventLoop
-    credential: Any
-    arm: Any = None
-    web: dict[str, Any] = field(default_factory=dict)
-    closer: Any = None
-
-    async def aclose(self) -> None:
-        for client in [*self.web.values(), self.arm]:
-            if client is not None:
-                await client.close()
-        self.web.clear()
-        self.arm = None
-        close = getattr(self.credential, "close", None)
-        if close is not None:
-            await close()
-
-
-async def _close_at_loop_shutdown(clients: _AsyncClients) -> AsyncIterator[None]:
-    """An async generator the loop finalizes at shutdown (``asyncio.run`` calls ``shutdown_asyncgens``)
-    or when it is garbage collected: the aio sessions are closed in the loop that opened them."""
-    try:
-        yield
-    finally:
-        await clients.aclose()
 
 
 class LogicAppsRunClient(RunClient):
@@ -427,7 +164,7 @@ class LogicAppsRunClient(RunClient):
                 importlib.import_module(module)
         self._arm: Any = None
         self._web: dict[str, Any] = {}
-        self._aio: _AsyncClients | None = None
+        self._aio: AsyncClients | None = None
 
     def __repr__(self) -> str:
         return f"LogicAppsRunClient(endpoint={self.settings.endpoint!r}, cloud={self.settings.cloud!r})"
@@ -706,11 +443,11 @@ class LogicAppsRunClient(RunClient):
             with PipelineClient(base_url=url, policies=pipeline, **kwargs) as client:
                 response = client.send_request(HttpRequest("POST", url, headers=headers, json=body))
         except Exception as error:
-            raise _translate_error(error, f"invoking {what}", scrub=self._scrub) from None
+            raise translate_error(error, f"invoking {what}", scrub=self._scrub) from None
         run_name = response.headers.get("x-ms-workflow-run-id")
         if run_name:
             return str(run_name)
-        detail = _error_detail_from_body(response)
+        detail = error_detail_from_body(response)
         status = response.status_code
         message = f"invoking {what} answered HTTP {status} without x-ms-workflow-run-id ({detail or 'no detail'})"
         if status in (401, 403):
@@ -730,7 +467,7 @@ class LogicAppsRunClient(RunClient):
             else:
                 self._arm_call(self._arm_client(), "POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
         except Exception as error:
-            if _status(error) == 409:
+            if error_status(error) == 409:
                 return  # not running any more: nothing to cancel
             raise self._translate(error, ref) from None
 
@@ -746,7 +483,7 @@ class LogicAppsRunClient(RunClient):
             else:
                 await self._aarm_call(clients, "POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
         except Exception as error:
-            if _status(error) == 409:
+            if error_status(error) == 409:
                 return
             raise self._translate(error, ref) from None
 
@@ -791,7 +528,7 @@ class LogicAppsRunClient(RunClient):
         # Top level in azure-mgmt-logic's flattened model.
         raw_status = require_status(props.get("status", raw.get("status")), "properties.status")
         state = map_status(STATUS_TABLE, raw_status, ignore_case=True)  # Azure's enums ignore case
-        error = _error_text(props.get("error"))
+        error = error_text(props.get("error"))
         code = props.get("code")
         if state is RunState.SUCCEEDED and props.get("error"):
             state = RunState.FAILED
@@ -840,7 +577,7 @@ class LogicAppsRunClient(RunClient):
     def _web_for(self, subscription_id: str) -> Any:
         client = self._web.get(subscription_id)
         if client is None:
-            client = self._web[subscription_id] = _web_client(
+            client = self._web[subscription_id] = web_client(
                 self._sync_credential(), self.settings, subscription_id, aio=False
             )
         return client
@@ -851,7 +588,7 @@ class LogicAppsRunClient(RunClient):
 
             self._arm = ARMPipelineClient(
                 base_url=self.settings.endpoint,
-                policies=_arm_policies(self._sync_credential(), self.settings, aio=False),
+                policies=arm_policies(self._sync_credential(), self.settings, aio=False),
                 **self.settings.transport_kwargs(),
             )
         return self._arm
@@ -865,10 +602,10 @@ class LogicAppsRunClient(RunClient):
             url = self.settings.endpoint + url
             query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
         response = client.send_request(HttpRequest(method, url, params=query, headers={"Accept": "application/json"}))
-        return _arm_result(response)
+        return arm_result(response)
 
     async def _aarm_call(
-        self, clients: _AsyncClients, method: str, url: str, params: Mapping[str, str] | None = None
+        self, clients: AsyncClients, method: str, url: str, params: Mapping[str, str] | None = None
     ) -> Any:
         """:meth:`_arm_call` through the aio pipeline."""
         from azure.core.rest import HttpRequest
@@ -882,9 +619,9 @@ class LogicAppsRunClient(RunClient):
             query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
         request = HttpRequest(method, url, params=query, headers={"Accept": "application/json"})
         response = await clients.arm.send_request(request)
-        return _arm_result(response)
+        return arm_result(response)
 
-    async def _aio_clients(self) -> _AsyncClients:
+    async def _aio_clients(self) -> AsyncClients:
         """This event loop's aio credential and clients, built in the I/O pool, used in the loop.
 
         Building them imports aiohttp and azure-core's aio transport and reads the connection's
@@ -901,17 +638,17 @@ class LogicAppsRunClient(RunClient):
         credential = await run_blocking(factory)
         clients = self._aio
         if clients is not None and clients.loop is loop:  # another wait built them meanwhile
-            await _AsyncClients(loop=loop, credential=credential).aclose()
+            await AsyncClients(loop=loop, credential=credential).aclose()
             return clients
-        clients = self._aio = _AsyncClients(loop=loop, credential=credential)
-        clients.closer = _close_at_loop_shutdown(clients)
+        clients = self._aio = AsyncClients(loop=loop, credential=credential)
+        clients.closer = close_at_loop_shutdown(clients)
         await clients.closer.__anext__()  # registered with the loop: closed by shutdown_asyncgens
         return clients
 
-    async def _aio_web_for(self, clients: _AsyncClients, subscription_id: str) -> Any:
+    async def _aio_web_for(self, clients: AsyncClients, subscription_id: str) -> Any:
         client = clients.web.get(subscription_id)
         if client is None:
-            client = await run_blocking(_web_client, clients.credential, self.settings, subscription_id, aio=True)
+            client = await run_blocking(web_client, clients.credential, self.settings, subscription_id, aio=True)
             client = clients.web.setdefault(subscription_id, client)
         return client
 
@@ -921,7 +658,7 @@ class LogicAppsRunClient(RunClient):
         kwargs = self.settings.transport_kwargs(aio=True)
         return AsyncARMPipelineClient(
             base_url=self.settings.endpoint,
-            policies=_arm_policies(credential, self.settings, aio=True),
+            policies=arm_policies(credential, self.settings, aio=True),
             transport=aio_transport(kwargs),
             **kwargs,
         )
@@ -952,8 +689,8 @@ class LogicAppsRunClient(RunClient):
         secret = self.settings.client_secret
         if secret:
             text = text.replace(secret, "***")
-        text = _SIG.sub(r"\1***", text)
-        return _BEARER.sub(r"\1***", text)
+        text = SAS_SIGNATURE.sub(r"\1***", text)
+        return BEARER_TOKEN.sub(r"\1***", text)
 
     def _translate(self, error: BaseException, ref: Mapping[str, str], what: str | None = None) -> WorkflowRunError:
         tier = "Standard" if "site_name" in ref else "Consumption"
@@ -962,7 +699,7 @@ class LogicAppsRunClient(RunClient):
             f"names ({tier} tier, ARM endpoint {self.settings.endpoint})"
             + ("; Standard workflows keep run history only when they are stateful." if tier == "Standard" else ".")
         )
-        return _translate_error(error, what or describe_ref(self.service, ref), not_found_hint=hint, scrub=self._scrub)
+        return translate_error(error, what or describe_ref(self.service, ref), not_found_hint=hint, scrub=self._scrub)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -1020,126 +757,6 @@ def _consumption_path(ref: Mapping[str, str], *tail: str) -> str:
         *tail,
     ]
     return "/" + "/".join(quote(part, safe="") for part in parts)
-
-
-def _arm_result(response: Any) -> Any:
-    """The JSON of a 2xx ARM answer, or the exception the generated SDKs raise for it."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ResourceExistsError,
-        ResourceNotFoundError,
-        ResourceNotModifiedError,
-        map_error,
-    )
-    from azure.mgmt.core.exceptions import ARMErrorFormat
-
-    if not 200 <= response.status_code < 300:
-        error_map = {
-            401: ClientAuthenticationError,
-            404: ResourceNotFoundError,
-            409: ResourceExistsError,
-            304: ResourceNotModifiedError,
-        }
-        map_error(status_code=response.status_code, response=response, error_map=error_map)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    if not response.content:
-        return {}
-    return response.json()
-
-
-def _status(error: BaseException) -> int | None:
-    status = getattr(error, "status_code", None)
-    return int(status) if isinstance(status, int) else None
-
-
-def _error_detail(error: BaseException) -> str:
-    odata = getattr(error, "error", None)
-    code, message = getattr(odata, "code", None), getattr(odata, "message", None)
-    if code or message:
-        return f"{code or getattr(error, 'status_code', '')}: {message or ''}".strip(": ")
-    text = str(getattr(error, "message", None) or error)
-    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
-
-
-def _error_detail_from_body(response: Any) -> str:
-    try:
-        body = response.json()
-    except Exception:
-        return ""
-    error = body.get("error") if isinstance(body, Mapping) else None
-    return _error_text(error) or ""
-
-
-#: What azure-mgmt-web's deserializer raises on a body of another shape (not ValueError: azure-identity
-#: raises that for a malformed tenant id, which is no answer at all).
-_SDK_READ_ERRORS = (AttributeError, TypeError, KeyError)
-
-
-def _translate_error(
-    error: BaseException, what: str, *, not_found_hint: str = "", scrub: Callable[[str], str] = lambda s: s
-) -> WorkflowRunError:
-    """The model error for an azure-core / azure-identity exception raised while working on ``what``."""
-    if isinstance(error, ImportError) and "partially initialized" in str(error):
-        # Another thread is importing the same module right now: it will be there at the next poll.
-        return TransientServiceError(f"{what}: an Azure SDK module was still being imported ({error}); will retry")
-    if isinstance(error, ImportError):
-        return ServiceError(
-            f"{what}: the Azure SDKs are not installed ({error}); install 'airflow-workflow-runs[azure]'"
-        )
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        DecodeError,
-        DeserializationError,
-        HttpResponseError,
-        ResourceNotFoundError,
-        ServiceRequestError,
-        ServiceResponseError,
-    )
-
-    if isinstance(error, WorkflowRunError):
-        return error
-    detail = scrub(_error_detail(error))
-    status = _status(error)
-    if isinstance(error, ResourceNotFoundError) or status == 404:
-        return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
-    if isinstance(error, ClientAuthenticationError) or status in (401, 403):
-        return AccessDenied(
-            f"{what}: access denied ({detail}). Check the connection's tenant id, client id and client secret "
-            "(or, without a secret, the managed identity / workload identity / Azure CLI login), the authority "
-            "host and token scope of the ARM endpoint's cloud, and that the identity has a role on the workflow "
-            "allowing this call ('Logic App Operator' reads and cancels runs, 'Logic App Contributor' runs "
-            "triggers; 'Logic Apps Standard Operator'/'Contributor' on Standard sites)."
-        )
-    if isinstance(error, (json.JSONDecodeError, DecodeError, DeserializationError, *_SDK_READ_ERRORS)):
-        # An HTML page with status 200 (a proxy, a captive gateway), a cut-off or non-object body:
-        # raised by response.json() (Consumption) or azure-mgmt-web's deserializer (Standard). After
-        # the status checks: a 401/404 whose body does not parse is still a refusal.
-        return GarbledAnswer(scrub(str(garbled("a body that is not the documented run object", error).about(what))))
-    if isinstance(error, (ServiceRequestError, ServiceResponseError)):
-        return TransientServiceError(
-            f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})"
-        )
-    if isinstance(error, HttpResponseError) and status is not None and (status in (408, 429) or status >= 500):
-        response = getattr(error, "response", None)
-        return TransientServiceError(
-            f"{what}: the service is throttling or failing (HTTP {status}, {detail}); will retry",
-            retry_after=retry_after_seconds(getattr(response, "headers", None)),
-        )
-    if isinstance(error, HttpResponseError):
-        return ServiceError(f"{what}: the service refused the request (HTTP {status}, {detail})")
-    return ServiceError(f"{what}: {type(error).__name__}: {scrub(str(error))}")
-
-
-def _error_text(error: Any) -> str:
-    if not error:
-        return ""
-    if isinstance(error, Mapping):
-        code, message = error.get("code"), error.get("message")
-        if code or message:
-            return f"{code}: {message}" if code and message else str(code or message)
-        return str(dict(error))
-    return str(error)
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from airflow_workflow_runs.clients.logic_apps import CLOUDS, LogicAppsRunClient, LogicAppsSettings
+from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
+from airflow_workflow_runs.clients.logic_apps_azure import CLOUDS, LogicAppsSettings
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
 

@@ -1,0 +1,118 @@
+"""Azure SDK exceptions translated into the model's errors, for both Logic Apps tiers: refusals by
+status first, then garbled answers, then transient failures; messages scrubbed of secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from airflow_workflow_runs.clients.answers import garbled
+from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
+from airflow_workflow_runs.model import (
+    AccessDenied,
+    GarbledAnswer,
+    RunNotFound,
+    ServiceError,
+    TransientServiceError,
+    WorkflowRunError,
+)
+
+SAS_SIGNATURE = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
+BEARER_TOKEN = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+
+
+def error_status(error: BaseException) -> int | None:
+    status = getattr(error, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _error_detail(error: BaseException) -> str:
+    odata = getattr(error, "error", None)
+    code, message = getattr(odata, "code", None), getattr(odata, "message", None)
+    if code or message:
+        return f"{code or getattr(error, 'status_code', '')}: {message or ''}".strip(": ")
+    text = str(getattr(error, "message", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def error_detail_from_body(response: Any) -> str:
+    try:
+        body = response.json()
+    except Exception:
+        return ""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    return error_text(error) or ""
+
+
+#: What azure-mgmt-web's deserializer raises on a body of another shape (not ValueError: azure-identity
+#: raises that for a malformed tenant id, which is no answer at all).
+_SDK_READ_ERRORS = (AttributeError, TypeError, KeyError)
+
+
+def translate_error(
+    error: BaseException, what: str, *, not_found_hint: str = "", scrub: Callable[[str], str] = lambda s: s
+) -> WorkflowRunError:
+    """The model error for an azure-core / azure-identity exception raised while working on ``what``."""
+    if isinstance(error, ImportError) and "partially initialized" in str(error):
+        # Another thread is importing the same module right now: it will be there at the next poll.
+        return TransientServiceError(f"{what}: an Azure SDK module was still being imported ({error}); will retry")
+    if isinstance(error, ImportError):
+        return ServiceError(
+            f"{what}: the Azure SDKs are not installed ({error}); install 'airflow-workflow-runs[azure]'"
+        )
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        DecodeError,
+        DeserializationError,
+        HttpResponseError,
+        ResourceNotFoundError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    if isinstance(error, WorkflowRunError):
+        return error
+    detail = scrub(_error_detail(error))
+    status = error_status(error)
+    if isinstance(error, ResourceNotFoundError) or status == 404:
+        return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
+    if isinstance(error, ClientAuthenticationError) or status in (401, 403):
+        return AccessDenied(
+            f"{what}: access denied ({detail}). Check the connection's tenant id, client id and client secret "
+            "(or, without a secret, the managed identity / workload identity / Azure CLI login), the authority "
+            "host and token scope of the ARM endpoint's cloud, and that the identity has a role on the workflow "
+            "allowing this call ('Logic App Operator' reads and cancels runs, 'Logic App Contributor' runs "
+            "triggers; 'Logic Apps Standard Operator'/'Contributor' on Standard sites)."
+        )
+    if isinstance(error, (json.JSONDecodeError, DecodeError, DeserializationError, *_SDK_READ_ERRORS)):
+        # An HTML page with status 200 (a proxy, a captive gateway), a cut-off or non-object body:
+        # raised by response.json() (Consumption) or azure-mgmt-web's deserializer (Standard). After
+        # the status checks: a 401/404 whose body does not parse is still a refusal.
+        return GarbledAnswer(scrub(str(garbled("a body that is not the documented run object", error).about(what))))
+    if isinstance(error, (ServiceRequestError, ServiceResponseError)):
+        return TransientServiceError(
+            f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})"
+        )
+    if isinstance(error, HttpResponseError) and status is not None and (status in (408, 429) or status >= 500):
+        response = getattr(error, "response", None)
+        return TransientServiceError(
+            f"{what}: the service is throttling or failing (HTTP {status}, {detail}); will retry",
+            retry_after=retry_after_seconds(getattr(response, "headers", None)),
+        )
+    if isinstance(error, HttpResponseError):
+        return ServiceError(f"{what}: the service refused the request (HTTP {status}, {detail})")
+    return ServiceError(f"{what}: {type(error).__name__}: {scrub(str(error))}")
+
+
+def error_text(error: Any) -> str:
+    if not error:
+        return ""
+    if isinstance(error, Mapping):
+        code, message = error.get("code"), error.get("message")
+        if code or message:
+            return f"{code}: {message}" if code and message else str(code or message)
+        return str(dict(error))
+    return str(error)

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 import pytest
 from azure.core.credentials import AccessToken
 
-from airflow_workflow_runs.clients.logic_apps import STATUS_TABLE, LogicAppsRunClient, _parse_time
+from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
 from airflow_workflow_runs.clients.logic_apps_azure import STANDARD_API_VERSION
+from airflow_workflow_runs.clients.logic_apps_runs import STATUS_TABLE, parse_time
 from airflow_workflow_runs.model import (
     AccessDenied,
     InvalidRunReference,
@@ -472,9 +473,9 @@ def test_secrets_stay_out_of_reprs():
 
 
 def test_logic_apps_timestamps_with_seven_fractional_digits():
-    assert _parse_time("2018-08-10T20:16:32.5779999Z") == datetime(2018, 8, 10, 20, 16, 32, 577999, tzinfo=timezone.utc)
-    assert _parse_time("2018-08-10T20:16:32Z") == datetime(2018, 8, 10, 20, 16, 32, tzinfo=timezone.utc)
-    assert _parse_time("garbage") is None and _parse_time(None) is None
+    assert parse_time("2018-08-10T20:16:32.5779999Z") == datetime(2018, 8, 10, 20, 16, 32, 577999, tzinfo=timezone.utc)
+    assert parse_time("2018-08-10T20:16:32Z") == datetime(2018, 8, 10, 20, 16, 32, tzinfo=timezone.utc)
+    assert parse_time("garbage") is None and parse_time(None) is None
 
 
 def test_missing_azure_sdks_say_what_to_install(emu, monkeypatch):

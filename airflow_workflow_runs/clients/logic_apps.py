@@ -47,8 +47,9 @@ so waits of many hours keep working. No token string is stored here. Errors are 
 azure-core's exceptions; messages never contain the client secret, tokens or callback signatures.
 
 Modules: this one is the client (validation, reads, listings, start, cancel, parsing);
-:mod:`.logic_apps_azure` the Azure plumbing (settings, credentials, pipelines, transports) and
-:mod:`.logic_apps_errors` the translation of SDK exceptions.
+:mod:`.logic_apps_azure` the Azure plumbing (settings, credentials, pipelines, transports),
+:mod:`.logic_apps_errors` the translation of SDK exceptions and :mod:`.logic_apps_runs` the status
+table, the parser of the wire ``WorkflowRun`` and the window filter.
 """
 
 from __future__ import annotations
@@ -58,15 +59,12 @@ import contextlib
 import importlib
 import json
 import logging
-import re
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from airflow_workflow_runs.clients.answers import reads_answer, require_object, require_status
-from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.base import RunClient, RunRef
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.logic_apps_azure import (
     ASYNC_PATH_MODULES,
@@ -86,8 +84,13 @@ from airflow_workflow_runs.clients.logic_apps_errors import (
     SAS_SIGNATURE,
     error_detail_from_body,
     error_status,
-    error_text,
     translate_error,
+)
+from airflow_workflow_runs.clients.logic_apps_runs import (
+    collect_window_page,
+    newest_first,
+    run_from_wire,
+    window_filter,
 )
 from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
@@ -95,7 +98,6 @@ from airflow_workflow_runs.model import (
     AccessDenied,
     GarbledAnswer,
     InvalidRunReference,
-    RunState,
     ServiceError,
     TimeWindow,
     TransientServiceError,
@@ -106,23 +108,6 @@ from airflow_workflow_runs.model import (
 
 SERVICE = "logic_apps"
 log = logging.getLogger(__name__)
-
-#: ``WorkflowStatus``, all 13 values (azure-mgmt-web and azure-mgmt-logic agree; tests check both).
-STATUS_TABLE: Mapping[str, RunState] = {
-    "NotSpecified": RunState.RUNNING,  # no status set yet: not an outcome
-    "Paused": RunState.RUNNING,  # may resume
-    "Running": RunState.RUNNING,
-    "Waiting": RunState.RUNNING,  # queued behind concurrency limits
-    "Succeeded": RunState.SUCCEEDED,  # unless properties.error is set
-    "Skipped": RunState.SKIPPED,  # the platform chose not to run it: skip, never success
-    "Suspended": RunState.FAILED,  # nothing resumes a suspended run
-    "Cancelled": RunState.CANCELLED,
-    "Failed": RunState.FAILED,
-    "Faulted": RunState.FAILED,
-    "TimedOut": RunState.FAILED,
-    "Aborted": RunState.FAILED,
-    "Ignored": RunState.SKIPPED,  # like Skipped
-}
 
 
 # ARM resource groups: 1-90 Unicode letters/digits, '_', '-', '.', '(' and ')', not ending with '.'.
@@ -138,7 +123,6 @@ MAX_LOOKUP_PAGES = 10
 #: ``$top`` of window listings, and the pages read at most (5,000 runs) before giving up on older ones.
 WINDOW_PAGE_SIZE = 100
 WINDOW_MAX_PAGES = 50
-_FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 class LogicAppsRunClient(RunClient):
@@ -340,12 +324,12 @@ class LogicAppsRunClient(RunClient):
         """
         base = self.validate_workflow(workflow)
         found: list[WorkflowRun] = []
-        for number, page in enumerate(self._pages(base, _window_filter(window), page_size, WINDOW_MAX_PAGES), 1):
-            if _collect(page, window, found):
+        for number, page in enumerate(self._pages(base, window_filter(window), page_size, WINDOW_MAX_PAGES), 1):
+            if collect_window_page(page, window, found):
                 break
             if number >= WINDOW_MAX_PAGES:
                 self._warn_capped(base, number, page_size, window)
-        return _newest_first(found)
+        return newest_first(found)
 
     async def alist_runs_in_window(
         self, workflow: RunRef, window: TimeWindow, page_size: int = WINDOW_PAGE_SIZE
@@ -355,10 +339,10 @@ class LogicAppsRunClient(RunClient):
         found: list[WorkflowRun] = []
         number = 0
         try:
-            async with aclosing(self._apages(base, _window_filter(window), page_size, WINDOW_MAX_PAGES)) as pages:
+            async with aclosing(self._apages(base, window_filter(window), page_size, WINDOW_MAX_PAGES)) as pages:
                 async for page in pages:
                     number += 1
-                    if _collect(page, window, found):
+                    if collect_window_page(page, window, found):
                         break
                     if number >= WINDOW_MAX_PAGES:
                         self._warn_capped(base, number, page_size, window)
@@ -366,7 +350,7 @@ class LogicAppsRunClient(RunClient):
             raise
         except Exception as error:
             raise self._translate(error, base, what=f"runs of {describe_ref(self.service, base)}") from None
-        return _newest_first(found)
+        return newest_first(found)
 
     def _warn_capped(self, base: Mapping[str, str], pages: int, page_size: int, window: TimeWindow) -> None:
         log.warning(
@@ -520,52 +504,9 @@ class LogicAppsRunClient(RunClient):
         except GarbledAnswer as error:
             raise error.about(describe_ref(self.service, ref)) from None
 
-    @reads_answer
     def _parse_run(self, raw: Any, ref: Mapping[str, str]) -> WorkflowRun:
-        raw = require_object(raw)
-        props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
-        assert isinstance(props, Mapping)
-        # Top level in azure-mgmt-logic's flattened model.
-        raw_status = require_status(props.get("status", raw.get("status")), "properties.status")
-        state = map_status(STATUS_TABLE, raw_status, ignore_case=True)  # Azure's enums ignore case
-        error = error_text(props.get("error"))
-        code = props.get("code")
-        if state is RunState.SUCCEEDED and props.get("error"):
-            state = RunState.FAILED
-            error = f"Succeeded, but the run reports an error: {error}"
-        elif state is RunState.UNKNOWN:
-            error = "; ".join(
-                filter(None, [f"status {raw_status!r} is not in the Logic Apps status table of this provider", error])
-            )
-        elif state is not RunState.SUCCEEDED and state is not RunState.RUNNING and not error and code:
-            error = f"code {code}"
-        correlation = props.get("correlation") if isinstance(props.get("correlation"), Mapping) else {}
-        trigger = props.get("trigger") if isinstance(props.get("trigger"), Mapping) else {}
-        outputs = props.get("outputs") if isinstance(props.get("outputs"), Mapping) else {}
-        assert isinstance(correlation, Mapping) and isinstance(trigger, Mapping) and isinstance(outputs, Mapping)
         ordered = {key: ref[key] for key in self.ref_fields if key in ref}
-        return WorkflowRun(
-            service=self.service,
-            ref=ordered,
-            run_id=ordered.get("run_name", str(raw.get("name", ""))),
-            state=state,
-            raw_status=str(raw_status),
-            started_at=_parse_time(props.get("startTime")),
-            ended_at=_parse_time(props.get("endTime")),
-            error=error or None,
-            outputs={k: v.get("value") if isinstance(v, Mapping) else v for k, v in outputs.items()} or None,
-            console_url=self.console_url(ordered),
-            details={
-                "tier": "standard" if "site_name" in ordered else "consumption",
-                "resource_id": raw.get("id"),
-                "code": code,
-                "error": props.get("error"),
-                "client_tracking_id": correlation.get("clientTrackingId"),
-                "correlation_id": props.get("correlationId"),
-                "trigger": {"name": trigger.get("name"), "status": trigger.get("status")} if trigger else None,
-                "wait_end_time": props.get("waitEndTime"),
-            },
-        )
+        return run_from_wire(raw, ordered, self.console_url(ordered))
 
     # -- SDK clients ------------------------------------------------------------------------------
 
@@ -705,36 +646,6 @@ class LogicAppsRunClient(RunClient):
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _odata_time(moment: datetime) -> str:
-    """An unquoted ISO 8601 UTC literal, as Logic Apps' ``$filter`` takes it."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + (f".{utc.microsecond:06d}" if utc.microsecond else "") + "Z"
-
-
-def _window_filter(window: TimeWindow) -> str | None:
-    terms = []
-    if window.started_after is not None:
-        terms.append(f"StartTime ge {_odata_time(window.started_after)}")
-    if window.started_before is not None:
-        terms.append(f"StartTime lt {_odata_time(window.started_before)}")
-    return " and ".join(terms) or None
-
-
-def _collect(page: list[WorkflowRun], window: TimeWindow, found: list[WorkflowRun]) -> bool:
-    """Add the page's runs in the window to ``found``; True once a run older than the window shows."""
-    for run in page:
-        if window.is_older(run.started_at):
-            return True
-        if window.contains(run.started_at):
-            found.append(run)
-    return False
-
-
-def _newest_first(runs: list[WorkflowRun]) -> list[WorkflowRun]:
-    """The service lists newest first; sorting again (stable) costs nothing and guards the contract."""
-    return sorted(runs, key=lambda run: run.started_at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
-
-
 def _given(value: Any, default: str | None) -> Any:
     """The value from the task unless it is None (an empty string is invalid input, not "unset")."""
     return default if value is None else value
@@ -757,24 +668,3 @@ def _consumption_path(ref: Mapping[str, str], *tail: str) -> str:
         *tail,
     ]
     return "/" + "/".join(quote(part, safe="") for part in parts)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """ISO 8601 with any number of fractional digits (Logic Apps sends seven)."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        return None
-    match = _FRACTION.match(value.strip())
-    if match is None:
-        return None
-    base, fraction, zone = match.groups()
-    text = base + (f".{(fraction + '000000')[:6]}" if fraction else "")
-    if zone in (None, "Z"):
-        text += "+00:00"
-    else:
-        text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None

@@ -123,11 +123,7 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             return call(self.client)
         except AccessDenied as error:
             self.log.info("%s; reading connection %r again and rebuilding its client", error, self.conn_id)
-        self.__dict__.pop("client", None)
-        try:
-            client = self.client
-        except Exception as error:  # the connection lookup or an STS call failed: try again later
-            raise self.rebuild_failed(error) from None
+        client = self._rebuilt_client()
         try:
             return call(client)
         except AccessDenied as error:
@@ -184,8 +180,15 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         if not _any_denied(answers):
             return answers
         self.log.info("Access denied; reading connection %r again and rebuilding its client", self.conn_id)
+        return self._denied_again(self._rebuilt_client().get_runs(refs))
+
+    def _rebuilt_client(self) -> ClientT:
+        """The client built again from the connection read again (``client`` is cached)."""
         self.__dict__.pop("client", None)
-        return self._denied_again(self.client.get_runs(refs))
+        try:
+            return self.client
+        except Exception as error:  # the connection lookup or an STS call failed: try again later
+            raise self.rebuild_failed(error) from None
 
     def _denied_again(self, answers: list[RunOrError]) -> list[RunOrError]:
         return [self.still_denied(a) if isinstance(a, AccessDenied) else a for a in answers]

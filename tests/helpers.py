@@ -147,3 +147,14 @@ def glue_client(emu: Emulator, **config: Any) -> GlueRunClient:
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
     )
     return GlueRunClient(boto_client)
+
+
+def run_context() -> dict[str, Any]:
+    """What a sensor's ``execute``/``poke`` reads of a task context: a task instance and a data
+    interval around now."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return {
+        "ti": StandInTaskInstance(),
+        "data_interval_start": now - datetime.timedelta(hours=1),
+        "data_interval_end": now + datetime.timedelta(hours=1),
+    }

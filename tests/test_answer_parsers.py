@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from airflow_workflow_runs.emulator.faults import BODY_KINDS
+from airflow_workflow_runs.emulator.glue import COUNTERS as GLUE_COUNTERS
 from airflow_workflow_runs.model import GarbledAnswer, RunState, TransientServiceError, WorkflowRun, WorkflowRunError
 from tests.emulated_services import EmulatedServices
 from tests.helpers import first_event
@@ -83,21 +84,7 @@ GLUE_RUN = run_object(
         "CompletedOn": MOMENTS,
         "Status": statuses(GLUE_STATUSES),
         "ErrorMessage": TEXT,
-        "Statistics": run_object(
-            {
-                name: COUNTS
-                for name in (
-                    "TotalActions",
-                    "TimeoutActions",
-                    "FailedActions",
-                    "StoppedActions",
-                    "SucceededActions",
-                    "RunningActions",
-                    "ErroredActions",
-                    "WaitingActions",
-                )
-            }
-        ),
+        "Statistics": run_object({name: COUNTS for name in GLUE_COUNTERS}),
     },
     exact=("StartedOn", "CompletedOn"),
 )

@@ -20,7 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_workflow_runs.model import InvalidRunReference
 from tests.emulated_services import EmulatedServices
-from tests.helpers import START, StandInTaskInstance
+from tests.helpers import START, run_context
 
 #: The id fields of each target (the sensor arguments naming its run).
 ID_FIELDS = {
@@ -56,15 +56,6 @@ def cases() -> list[Any]:
     return out
 
 
-def context() -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-    return {
-        "ti": StandInTaskInstance(),
-        "data_interval_start": now - timedelta(hours=1),
-        "data_interval_end": now + timedelta(hours=1),
-    }
-
-
 def assert_names(error: BaseException, field: str) -> None:
     assert field in str(error), f"the message does not name {field}: {error}"
 
@@ -84,7 +75,7 @@ def test_a_hostile_id_fails_the_wait_before_any_request_naming_the_field(service
     for mode in ({}, {"deferrable": True}):
         sensor = services.sensor(target, ref, poke_interval=0.01, **mode)
         with pytest.raises(AirflowFailException) as failed:  # non-retryable: a retry cannot fix the id
-            sensor.execute(context()) if mode else sensor.poke(context())
+            sensor.execute(run_context()) if mode else sensor.poke(run_context())
         assert_names(failed.value, field)
     assert services.requests(target) == [], "a request was sent for a hostile id"
 
@@ -124,7 +115,7 @@ def window_arguments(services: EmulatedServices, target: str, run_id: Any) -> di
 def test_an_empty_run_id_fails_and_does_not_follow_another_run_in_the_window(services, target, empty):
     unrelated = services.add_run(target, "succeeded", started_on=(datetime.now(timezone.utc).timestamp() - 60))
     # Left out (None), the sensor waits for the newest run in the window: here, the unrelated one.
-    chosen = services.sensor(target, window_arguments(services, target, None)).poke(context())
+    chosen = services.sensor(target, window_arguments(services, target, None)).poke(run_context())
     assert isinstance(chosen, PokeReturnValue) and chosen.is_done
     assert chosen.xcom_value["run_id"] == unrelated[RUN_ID_ARGS[target]]
     services.emu.clear_requests()
@@ -132,7 +123,7 @@ def test_an_empty_run_id_fails_and_does_not_follow_another_run_in_the_window(ser
     for mode in ({}, {"deferrable": True}):
         sensor = services.sensor(target, window_arguments(services, target, empty), **mode)
         with pytest.raises(AirflowFailException, match="rendered empty") as failed:
-            sensor.execute(context()) if mode else sensor.poke(context())
+            sensor.execute(run_context()) if mode else sensor.poke(run_context())
         assert f"{RUN_ID_ARGS[target]} rendered empty" in str(failed.value)
         assert "leave it out to wait for the newest run in the window" in str(failed.value)
     assert services.requests(target) == []
@@ -149,7 +140,7 @@ def test_an_empty_run_id_is_named_not_the_workflow_id(services, target, with_wor
     for mode in ({}, {"deferrable": True}):
         sensor = services.sensor(target, arguments, **mode)
         with pytest.raises(AirflowFailException) as failed:
-            sensor.execute(context()) if mode else sensor.poke(context())
+            sensor.execute(run_context()) if mode else sensor.poke(run_context())
         assert f"{RUN_ID_ARGS[target]} rendered empty" in str(failed.value), failed.value
         assert "workflow_id must be" not in str(failed.value)
     assert services.requests(target) == []

@@ -16,17 +16,15 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_workflow_runs.clients.codecatalyst import CodeCatalystRunClient, build_boto_client
 from airflow_workflow_runs.clients.datadog import DatadogRunClient, build_api
 from airflow_workflow_runs.clients.dataworks import DataWorksRunClient, DataWorksSettings
-from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.model import InvalidRunReference
+from tests.helpers import glue_client
 from tests.logic_apps_helpers import client as logic_apps_client
 
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -110,18 +108,9 @@ def hostile(valid: st.SearchStrategy[Any], marks: st.SearchStrategy[str] | None 
 
 @pytest.fixture(scope="module")
 def clients(_emulator) -> dict[str, Any]:
-    glue = boto3.client(
-        "glue",
-        region_name="eu-west-1",
-        endpoint_url=_emulator.https_url,
-        verify=_emulator.ca_bundle,
-        aws_access_key_id="AKIDEMULATOR",
-        aws_secret_access_key="emulator-secret",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
     host = _emulator.http_url.removeprefix("http://")
     return {
-        "glue": GlueRunClient(glue),
+        "glue": glue_client(_emulator),
         "codecatalyst": CodeCatalystRunClient(
             build_boto_client(token="cc-token", endpoint_url=_emulator.https_url, verify=_emulator.ca_bundle)
         ),

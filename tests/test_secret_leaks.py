@@ -17,7 +17,6 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -26,7 +25,7 @@ from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_workflow_runs.model import WorkflowRunError
 from tests.emulated_services import EmulatedServices
-from tests.helpers import StandInTaskInstance, first_event
+from tests.helpers import first_event, run_context
 
 #: Which of the connections' secrets each target's wait holds.
 SECRET_FIELDS = {
@@ -126,15 +125,6 @@ class Outputs:
         return result
 
 
-def context() -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-    return {
-        "ti": StandInTaskInstance(),
-        "data_interval_start": now - timedelta(hours=1),
-        "data_interval_end": now + timedelta(hours=1),
-    }
-
-
 FAULTS = [
     {"status": 429, "retry_after": 0},
     {"status": 500},
@@ -167,7 +157,7 @@ def test_no_secret_shows_anywhere_in_a_wait(services_with, target, caplog, capfd
     # The sensor in poke mode: faults, then the run; then a sensor whose reads stay denied.
     ref = services.add_run(target, "running", "succeeded", polls=2)
     sensor = services.sensor(target, ref, poke_interval=0.01)
-    ctx = context()
+    ctx = run_context()
     for fault in FAULTS:
         services.fault(target, **fault)
         out.call(lambda: sensor.poke(ctx))
@@ -176,13 +166,13 @@ def test_no_secret_shows_anywhere_in_a_wait(services_with, target, caplog, capfd
         done = out.call(lambda: sensor.poke(ctx))
     out.add(done.xcom_value, ctx["ti"].xcoms, repr(sensor.hook))
     services.fault(target, count=4, status=403)
-    out.call(lambda: services.sensor(target, ref, task_id="denied").poke(context()))
+    out.call(lambda: services.sensor(target, ref, task_id="denied").poke(run_context()))
     services.emu.clear_faults()
 
     # Deferred: the trigger's kwargs, its events through faults, and the result it resumes with.
     ref = services.add_run(target, "running", "succeeded", polls=2)
     sensor = services.sensor(target, ref, poke_interval=0.01, deferrable=True)
-    ctx = context()
+    ctx = run_context()
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute(ctx)
     trigger = deferred.value.trigger

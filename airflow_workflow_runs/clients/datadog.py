@@ -361,7 +361,7 @@ class DatadogRunClient(RunClient):
         found.sort(key=lambda pair: pair[0], reverse=True)  # stable: equal starts keep the listed order
         return [run for _, run in found]
 
-    def find_running_instance(
+    def find_running_run(
         self, workflow_id: str, input_name: str, run_key: str, started_after: datetime | None = None
     ) -> WorkflowRun | None:
         """The unfinished instance whose inputs hold ``{input_name: run_key}``, if any.

@@ -87,4 +87,4 @@ class DatadogRunWorkflowOperator(WorkflowRunOperator["DatadogWorkflowInstanceHoo
         dag_run = context.get("dag_run")
         started = getattr(dag_run, "start_date", None)
         since = started - REATTACH_LOOKBACK if started is not None else None
-        return hook.client.find_running_instance(self.workflow_id, self.run_key_input, run_key, started_after=since)
+        return hook.client.find_running_run(self.workflow_id, self.run_key_input, run_key, started_after=since)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from airflow_workflow_runs.clients.glue import STATUS_TABLE
+from airflow_workflow_runs.clients.glue_runs import STATUS_TABLE
 from airflow_workflow_runs.model import (
     AccessDenied,
     InvalidRunReference,

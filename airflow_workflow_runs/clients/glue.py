@@ -1,7 +1,7 @@
 """AWS Glue workflow runs: GetWorkflowRun, GetWorkflowRuns, StartWorkflowRun, StopWorkflowRun.
 
-Glue reports ``COMPLETED`` when a run has merely finished: its jobs and crawlers may have failed,
-errored, timed out or been stopped, which only ``Statistics`` shows. Such a run is a failure here.
+The client: validation, the calls, batch reads, window listings and starts. What a run's answer
+means (the status table, the Statistics rule) is in :mod:`.glue_runs`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from airflow_workflow_runs.clients import aws_errors
-from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_status
-from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef, map_status
+from airflow_workflow_runs.clients import aws_errors, glue_runs
+from airflow_workflow_runs.clients.answers import garbled
+from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import (
     GarbledAnswer,
-    RunState,
     ServiceError,
     TimeWindow,
     WorkflowRun,
@@ -32,23 +30,6 @@ from airflow_workflow_runs.model import (
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient  # pragma: no cover
-
-#: Glue's ``WorkflowRunStatus`` enum, exactly (tests compare it with botocore's service model).
-STATUS_TABLE: Mapping[str, RunState] = {
-    "RUNNING": RunState.RUNNING,
-    "STOPPING": RunState.RUNNING,  # not over yet: STOPPED follows
-    "COMPLETED": RunState.SUCCEEDED,  # unless Statistics show an action that did not succeed
-    "STOPPED": RunState.CANCELLED,
-    "ERROR": RunState.FAILED,
-}
-
-#: Statistics counters that make a COMPLETED run a failure, with their wording.
-UNSUCCESSFUL_ACTIONS: Mapping[str, str] = {
-    "FailedActions": "failed",
-    "ErroredActions": "errored",
-    "TimeoutActions": "timed out",
-    "StoppedActions": "stopped",
-}
 
 # NameString / IdString in Glue's API reference: 1..255 characters of a single-line string.
 SINGLE_LINE = "[\t\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*"
@@ -300,47 +281,11 @@ class GlueRunClient(RunClient):
             raise translated from None
 
     def console_url(self, ref: RunRef) -> str:
-        region = self.region_name
-        domain = _console_domain(region)
-        name = quote(ref.get("workflow_name", ""), safe="")
-        return (
-            f"https://{region}.console.{domain}/glue/home?region={region}#/v2/etl-configuration/workflows/view/{name}"
-        )
+        return glue_runs.console_url(self.region_name, ref.get("workflow_name", ""))
 
-    @reads_answer
     def parse_run(self, raw: Mapping[str, Any]) -> WorkflowRun:
         """Map one Glue ``WorkflowRun`` structure into the model, applying the Statistics rule."""
-        ref = {"workflow_name": str(raw.get("Name", "")), "run_id": str(raw.get("WorkflowRunId", ""))}
-        raw_status = require_status(raw.get("Status"), "Run.Status")
-        state = map_status(STATUS_TABLE, raw_status)
-        statistics = dict(raw.get("Statistics") or {})
-        error = raw.get("ErrorMessage") or None
-        if state is RunState.SUCCEEDED:
-            shortfall = unsuccessful_actions(statistics)
-            if shortfall:
-                state = RunState.FAILED
-                error = "; ".join(filter(None, [shortfall, error]))
-        elif state is RunState.UNKNOWN:
-            error = "; ".join(
-                filter(None, [f"status {raw_status!r} is not in the Glue status table of this provider", error])
-            )
-        return WorkflowRun(
-            service=self.service,
-            ref=ref,
-            run_id=ref["run_id"],
-            state=state,
-            raw_status=str(raw_status),
-            started_at=raw.get("StartedOn"),
-            ended_at=raw.get("CompletedOn"),
-            error=error,
-            outputs=dict(raw.get("WorkflowRunProperties") or {}) or None,
-            console_url=self.console_url(ref),
-            details={
-                "statistics": statistics,
-                "run_properties": dict(raw.get("WorkflowRunProperties") or {}),
-                "previous_run_id": raw.get("PreviousRunId"),
-            },
-        )
+        return glue_runs.run_from_wire(raw, self.region_name)
 
     def _translate(self, error: Exception, ref: RunRef) -> WorkflowRunError:
         hint = (
@@ -390,25 +335,3 @@ class _BatchRead:
 
     def answers(self) -> list[RunOrError]:
         return [answer for answer in self._answers if answer is not None]
-
-
-def unsuccessful_actions(statistics: Mapping[str, Any]) -> str:
-    """Describe actions that did not succeed (``"1 of 3 actions failed, 1 timed out"``), or ''."""
-    parts = [
-        f"{int(statistics.get(key) or 0)} {label}"
-        for key, label in UNSUCCESSFUL_ACTIONS.items()
-        if int(statistics.get(key) or 0) > 0
-    ]
-    if not parts:
-        return ""
-    total = statistics.get("TotalActions")
-    of_total = f" of {total}" if total is not None else ""
-    return f"COMPLETED, but actions did not succeed ({', '.join(parts)}{of_total} actions)"
-
-
-def _console_domain(region: str) -> str:
-    if region.startswith("cn-"):
-        return "amazonaws.cn"
-    if region.startswith("us-gov-"):
-        return "amazonaws-us-gov.com"
-    return "aws.amazon.com"

@@ -201,8 +201,8 @@ PARSERS: dict[str, tuple[st.SearchStrategy[Any], str, Callable[[Any, Any], Workf
     "datadog": (
         DATADOG_INSTANCE,
         "SUCCEEDED",
-        lambda client, raw: client.parse_instance(
-            {"workflow_id": EmulatedServices.DD_WORKFLOW, "instance_id": "instance-1"}, raw
+        lambda client, raw: client.parse_run(
+            raw, {"workflow_id": EmulatedServices.DD_WORKFLOW, "instance_id": "instance-1"}
         ),
     ),
     "dataworks": (DATAWORKS_INSTANCE, "Success", lambda client, raw: client.parse_run(raw)),

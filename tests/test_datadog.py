@@ -14,7 +14,8 @@ import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_workflow_runs.clients.datadog import APP_HOSTS, MAX_RATE_LIMIT_WAIT, SITES, STATUS_TABLE
+from airflow_workflow_runs.clients.datadog import APP_HOSTS, MAX_RATE_LIMIT_WAIT, SITES
+from airflow_workflow_runs.clients.datadog_runs import STATUS_TABLE
 from airflow_workflow_runs.emulator.datadog import digest
 from airflow_workflow_runs.hooks.datadog import DatadogWorkflowInstanceHook
 from airflow_workflow_runs.model import (
@@ -172,7 +173,7 @@ def test_a_status_not_in_the_table_keeps_the_wait_going_until_the_instance_has_a
             },
         }
     }
-    run = hook.client.parse_instance(ref(instance_id), raw)
+    run = hook.client.parse_run(raw, ref(instance_id))
     assert run.state is RunState.UNKNOWN and run.is_terminal
     assert "'PENDING_APPROVAL'" in (run.error or "")
 

@@ -10,60 +10,44 @@ Each client has its own ``Configuration``: the legacy ``datadog`` package and it
 ``initialize()`` state are never used, and the SDK's ``DD_SITE``/``DD_API_KEY``/``DD_APP_KEY``
 environment defaults are overwritten by the connection's values.
 
-The published response schema is loose (``<any-key>``): the status is read from
-``data.attributes.instanceStatus.detailsKind``. There is no published enum; the table holds the
-values seen in Datadog's own recorded API tests and product: ``IN_PROGRESS`` (running),
-``SUCCEEDED``, ``CANCELED`` (one L: cancelled), ``INSTANCE_ERROR`` and ``STEP_ERROR`` (failed).
-Anything else fails closed (``UNKNOWN``) with the raw value in the message. A failed instance's
-text names its ``errorDetail`` and every step whose ``stepState`` is not ``SUCCEEDED``.
+What an instance's answer means (the status table, the parser) is in :mod:`.datadog_runs`; the
+translation of SDK exceptions in :mod:`.datadog_errors`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import urllib3
 from datadog_api_client import ApiClient, Configuration, rest
-from datadog_api_client.exceptions import ApiException, OpenApiException
 from datadog_api_client.v2.api.workflow_automation_api import WorkflowAutomationApi
 from datadog_api_client.v2.model.workflow_instance_create_meta import WorkflowInstanceCreateMeta
 from datadog_api_client.v2.model.workflow_instance_create_request import WorkflowInstanceCreateRequest
 
-from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_object, require_status
+from airflow_workflow_runs.clients import datadog_errors, datadog_runs
+from airflow_workflow_runs.clients.answers import garbled
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
+from airflow_workflow_runs.clients.datadog_runs import STATUS_TABLE, contains_pair, obj, parse_time
 from airflow_workflow_runs.clients.io import io_threads
-from airflow_workflow_runs.clients.retry_policy import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
+from airflow_workflow_runs.clients.retry_policy import MAX_RETRY_AFTER_SECONDS
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
-    AccessDenied,
     GarbledAnswer,
     InvalidRunReference,
     RunNotFound,
     RunState,
     ServiceError,
     TimeWindow,
-    TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
     describe_ref,
 )
 
 log = logging.getLogger(__name__)
-
-#: ``instanceStatus.detailsKind`` values seen on real instances; anything else is UNKNOWN.
-STATUS_TABLE: Mapping[str, RunState] = {
-    "IN_PROGRESS": RunState.RUNNING,
-    "SUCCEEDED": RunState.SUCCEEDED,
-    "CANCELED": RunState.CANCELLED,
-    "INSTANCE_ERROR": RunState.FAILED,
-    "STEP_ERROR": RunState.FAILED,
-}
 
 #: The SDK's ``site`` server variable enum (tests compare it with ``Configuration``), mapped to
 #: the host of the Datadog web app on that site, for console links.
@@ -93,10 +77,6 @@ MAX_CANDIDATES = 25
 #: path segment is refused.
 INSTANCE_ID_PATTERN = r"[^\s/?#]{1,128}"
 INSTANCE_ID_RULE = "a single path segment (no whitespace, '/', '?' or '#'), at most 128 characters"
-PERMISSIONS = {
-    "read": "workflows_read",
-    "run": "workflows_run",
-}
 
 
 def validate_workflow_id(value: object) -> str:
@@ -146,21 +126,6 @@ class _PooledApiClient(ApiClient):
         return rest.RESTClientObject(self.configuration, maxsize=io_threads())
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    # Python < 3.12 takes at most 6 fractional digits.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _to_plain(value: Any) -> Any:
     """An SDK model as plain JSON-like values: undeclared keys as on the wire, declared ones by python name."""
     if hasattr(value, "to_dict") and callable(value.to_dict):
@@ -172,56 +137,6 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
-
-
-def _obj(value: Any) -> Mapping[str, Any]:
-    """A JSON object, or an empty one for anything else (the schema promises nothing)."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def _short(value: Any, limit: int = 500) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _contains_pair(value: Any, key: str, wanted: str, depth: int = 0) -> bool:
-    """Whether ``{key: wanted}`` appears anywhere in a JSON-like value."""
-    if depth > 8:
-        return False
-    if isinstance(value, Mapping):
-        if value.get(key) == wanted:
-            return True
-        return any(_contains_pair(v, key, wanted, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_pair(v, key, wanted, depth + 1) for v in value)
-    return False
-
-
-def error_texts(body: Any) -> list[str]:
-    """Datadog's ``{"errors": [...]}``: strings, or objects with ``code``/``title``/``detail``."""
-    if isinstance(body, (bytes, str)):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-            return [_short(text.strip(), 200)] if text.strip() else []
-    errors = body.get("errors") if isinstance(body, Mapping) else None
-    if not isinstance(errors, list):
-        return []
-    texts = []
-    for item in errors:
-        if isinstance(item, Mapping):
-            parts = [str(item[k]) for k in ("code", "title", "detail") if item.get(k)]
-            texts.append(": ".join(parts) if parts else _short(item, 200))
-        else:
-            texts.append(str(item))
-    return texts
-
-
-def error_codes(body: Any) -> set[str]:
-    if isinstance(body, Mapping) and isinstance(body.get("errors"), list):
-        return {str(e.get("code")) for e in body["errors"] if isinstance(e, Mapping) and e.get("code")}
-    return set()
 
 
 class DatadogRunClient(RunClient):
@@ -258,7 +173,7 @@ class DatadogRunClient(RunClient):
         ref = self.validate_ref(ref)
         raw = self._get_raw(ref)
         try:
-            return self.parse_instance(ref, raw)
+            return self.parse_run(raw, ref)
         except GarbledAnswer as error:
             raise error.about(describe_ref(self.service, ref)) from None
 
@@ -282,9 +197,7 @@ class DatadogRunClient(RunClient):
             raise self._translate(error, f"cancelling {describe_ref(self.service, ref)}", "run") from None
 
     def console_url(self, ref: RunRef) -> str:
-        workflow_id = quote(str(ref.get("workflow_id", "")), safe="")
-        instance_id = quote(str(ref.get("instance_id", "")), safe="")
-        return f"https://{APP_HOSTS[self.site]}/workflow/{workflow_id}?instance={instance_id}"
+        return datadog_runs.console_url(APP_HOSTS[self.site], ref)
 
     # -- starting and finding instances ---------------------------------------------------------
 
@@ -303,7 +216,7 @@ class DatadogRunClient(RunClient):
             response = self._api.create_workflow_instance(workflow_id=workflow_id, body=body)
         except Exception as error:
             raise self._translate(error, what, "run") from None
-        instance_id = _obj(_obj(_to_plain(response)).get("data")).get("id")
+        instance_id = obj(obj(_to_plain(response)).get("data")).get("id")
         if not isinstance(instance_id, str) or not instance_id:
             raise ServiceError(f"{what}: the answer carried no instance id")
         return {"workflow_id": workflow_id, "instance_id": instance_id}
@@ -347,10 +260,10 @@ class DatadogRunClient(RunClient):
         for item in self.iter_instances(workflow_id, page_size):
             scanned += 1
             instance_id = item.get("id")
-            started = _parse_time(_obj(item.get("attributes")).get("startTimestamp"))
+            started = parse_time(obj(item.get("attributes")).get("startTimestamp"))
             if started is not None and isinstance(instance_id, str) and instance_id and window.contains(started):
                 ref = {"workflow_id": workflow_id, "instance_id": instance_id}
-                found.append((started, self.parse_instance(ref, {"data": item})))
+                found.append((started, self.parse_run({"data": item}, ref)))
         if scanned >= MAX_LIST_PAGES * page_size:
             log.warning(
                 "Stopped listing instances of datadog workflow %r after %d: any further ones %s were not read",
@@ -371,11 +284,11 @@ class DatadogRunClient(RunClient):
         """
         candidates = 0
         for item in self.iter_instances(workflow_id):
-            attributes = _obj(item.get("attributes"))
-            status = _obj(attributes.get("instanceStatus")).get("detailsKind")
+            attributes = obj(item.get("attributes"))
+            status = obj(attributes.get("instanceStatus")).get("detailsKind")
             if map_status(STATUS_TABLE, status) is not RunState.RUNNING or not isinstance(item.get("id"), str):
                 continue
-            started = _parse_time(attributes.get("startTimestamp"))
+            started = parse_time(attributes.get("startTimestamp"))
             if started_after is not None and started is not None and started < started_after:
                 continue
             candidates += 1
@@ -386,63 +299,19 @@ class DatadogRunClient(RunClient):
                 raw = self._get_raw(ref)
             except RunNotFound:
                 continue
-            run = self.parse_instance(ref, raw)
+            run = self.parse_run(raw, ref)
             # Where an instance shows its inputs is not documented (``attributes.trigger`` as far
             # as seen): the whole of its attributes is searched for the exact pair.
-            if not run.is_terminal and _contains_pair(_obj(raw.get("data")).get("attributes"), input_name, run_key):
+            if not run.is_terminal and contains_pair(obj(raw.get("data")).get("attributes"), input_name, run_key):
                 return run
         return None
 
     # -- parsing ----------------------------------------------------------------------------------
 
-    @reads_answer
-    def parse_instance(self, ref: Mapping[str, str], raw: Mapping[str, Any]) -> WorkflowRun:
-        """Map one instance into the model.
-
-        Datadog publishes no status enum: a ``detailsKind`` missing from the table ends the wait
-        (as ``unknown``) only once the instance has an end time; until then it is running, and
-        the value is logged once per instance (:meth:`_unlisted_status`).
-        """
-        data = _obj(require_object(raw).get("data"))
-        attributes = _obj(data.get("attributes"))
-        instance_id = str(data.get("id") or attributes.get("id") or ref["instance_id"])
-        run_ref = {"workflow_id": ref["workflow_id"], "instance_id": instance_id}
-        status_obj = attributes.get("instanceStatus")
-        raw_status = require_status(
-            status_obj.get("detailsKind") if isinstance(status_obj, Mapping) else None,
-            "attributes.instanceStatus.detailsKind",
-        )
-        state = map_status(STATUS_TABLE, raw_status)
-        steps = [s for s in attributes.get("stepStateAssociations") or [] if isinstance(s, Mapping)]
-        ended_at = _parse_time(attributes.get("endTimestamp"))
-        error = None
-        if state is RunState.UNKNOWN and ended_at is None:
-            state = self._unlisted_status(run_ref, raw_status)
-        elif state is RunState.UNKNOWN:
-            error = f"instanceStatus.detailsKind {raw_status!r} is not in the Datadog status table of this provider"
-        if state in (RunState.FAILED, RunState.CANCELLED, RunState.UNKNOWN):
-            error = "; ".join(filter(None, [error, _failure_text(attributes, steps)])) or None
-        outputs = attributes.get("outputs")
-        meta = _obj(raw.get("meta"))
-        return WorkflowRun(
-            service=self.service,
-            ref=run_ref,
-            run_id=instance_id,
-            state=state,
-            raw_status=str(raw_status),
-            started_at=_parse_time(attributes.get("startTimestamp")),
-            ended_at=ended_at,
-            error=error,
-            outputs=dict(outputs) if isinstance(outputs, Mapping) else None,
-            console_url=self.console_url(run_ref),
-            details={
-                "display_name": status_obj.get("displayName") if isinstance(status_obj, Mapping) else None,
-                "steps": [{"name": s.get("stepName"), "state": s.get("stepState")} for s in steps],
-                "error_detail": attributes.get("errorDetail"),
-                "trigger": attributes.get("trigger"),
-                "outputs_too_big": bool(meta.get("outputsTooBig")),
-                "site": self.site,
-            },
+    def parse_run(self, raw: Mapping[str, Any], ref: Mapping[str, str]) -> WorkflowRun:
+        """Map one instance (``ref``: the validated ref read) into the model."""
+        return datadog_runs.run_from_wire(
+            raw, ref, site=self.site, app_host=APP_HOSTS[self.site], unlisted_status=self._unlisted_status
         )
 
     def _unlisted_status(self, ref: Mapping[str, str], raw_status: str) -> RunState:
@@ -463,64 +332,4 @@ class DatadogRunClient(RunClient):
     # -- errors -----------------------------------------------------------------------------------
 
     def _translate(self, error: Exception, what: str, need: str) -> WorkflowRunError:
-        if isinstance(error, WorkflowRunError):
-            return error
-        if isinstance(error, ApiException):
-            return self._translate_api(error, what, need)
-        if isinstance(error, OpenApiException):
-            # The request was sent (ids are validated first) but the SDK's deserializer could not
-            # read the answer: an HTML page, a cut-off or non-object body.
-            return garbled("a body the SDK could not read as an instance", error).about(what)
-        # urllib3 errors (refused/reset connections, timeouts, TLS) and anything else on the wire.
-        return TransientServiceError(f"{what}: the request to {self.endpoint} failed ({type(error).__name__}: {error})")
-
-    def _translate_api(self, error: ApiException, what: str, need: str) -> WorkflowRunError:
-        status = error.status or 0
-        texts = error_texts(error.body)
-        detail = f" ({'; '.join(texts)})" if texts else ""
-        where = f"Datadog site {self.site}" if self._site_endpoint() else self.endpoint
-        if status == 0:  # the SDK's wrapper of TLS errors
-            return TransientServiceError(f"{what}: the request to {self.endpoint} failed ({error.reason})")
-        if status == 404:
-            return RunNotFound(
-                f"{what} was not found{detail}. Check the workflow id and instance id, and that the connection "
-                f"points at the site holding the workflow ({where})."
-            )
-        if status in (401, 403):
-            permission = PERMISSIONS[need]
-            return AccessDenied(
-                f"{what}: access denied (HTTP {status}){detail}. The connection's API key must be valid for "
-                f"{where}, and its application key must carry the {permission} permission"
-                + (" (and workflows_read to follow the instance)" if need == "run" else "")
-                + "; a scoped application key needs it in its scopes."
-            )
-        if status == 429:
-            return TransientServiceError(
-                f"{what}: rate limited by Datadog{detail}", retry_after=retry_after_seconds(error.headers)
-            )
-        if status >= 500 or status == 408:
-            return TransientServiceError(f"{what}: Datadog answered HTTP {status}{detail}")
-        return ServiceError(f"{what}: Datadog refused the request (HTTP {status}){detail}")
-
-    def _site_endpoint(self) -> bool:
-        return self.endpoint.rstrip("/") == f"https://api.{self.site}"
-
-
-def _failure_text(attributes: Mapping[str, Any], steps: list[Mapping[str, Any]]) -> str | None:
-    parts = []
-    detail = attributes.get("errorDetail")
-    if detail:
-        parts.append(f"errorDetail: {_short(detail)}")
-    failed = []
-    for step in steps:
-        state = step.get("stepState")
-        if state == "SUCCEEDED":
-            continue
-        text = f"{step.get('stepName')!s} ({state})"
-        step_error = step.get("errorDetail") or step.get("error") or step.get("errorMessage")
-        if step_error:
-            text += f": {_short(step_error, 300)}"
-        failed.append(text)
-    if failed:
-        parts.append("steps not succeeded: " + ", ".join(failed))
-    return "; ".join(parts) or None
+        return datadog_errors.translate(error, what, need, site=self.site, endpoint=self.endpoint)

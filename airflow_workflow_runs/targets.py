@@ -1,8 +1,5 @@
 """What a wait is told to follow: a run by id, or the newest run of a workflow in a time window.
 
-:class:`ServiceArguments` is a service's data: which task arguments name a run, a workflow and a
-connection. The service sensors and :class:`~airflow_workflow_runs.sensors.workflow_runs.WorkflowRunsSensor`
-read their arguments through it, so the generic code never knows a service's field names.
 :class:`RunTarget` is one wait's serializable state (trigger kwargs, XCom): its hook, its run (once
 pinned) or its workflow and window, and its terminal answer once seen. Nothing here imports Airflow.
 """
@@ -14,70 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_workflow_runs.model import InvalidRunReference, TimeWindow, WorkflowRun, describe_ref, format_ids
-
-
-@dataclass(frozen=True)
-class ServiceArguments:
-    """How a service's task arguments name its run, its workflow and its connection.
-
-    ``ref_args`` are the client's ref fields with the run id last; ``workflow_args`` the client's
-    workflow fields. Arguments left ``None`` are dropped (the client fills defaults or says what is
-    missing); integers become their digits.
-    """
-
-    service: str
-    hook_class_path: str
-    conn_arg: str
-    default_conn: str | None
-    ref_args: tuple[str, ...]
-    workflow_args: tuple[str, ...]
-    option_args: tuple[str, ...] = ()
-
-    @property
-    def run_id_arg(self) -> str:
-        return self.ref_args[-1]
-
-    @property
-    def names(self) -> frozenset[str]:
-        """Every argument a reference to this service may hold."""
-        return frozenset((self.conn_arg, *self.ref_args, *self.workflow_args, *self.option_args))
-
-    def names_run(self, values: Mapping[str, Any]) -> bool:
-        """Whether the arguments give a run id (else they name a workflow and a window).
-
-        Only an absent id (``None``) means "choose a run": an empty one (a template that rendered
-        empty) names a run too, and :meth:`ref` refuses it.
-        """
-        return values.get(self.run_id_arg) is not None
-
-    def ref(self, values: Mapping[str, Any]) -> dict[str, str]:
-        """The run's identifiers; a run id that rendered empty is refused, naming the argument."""
-        run_id = values.get(self.run_id_arg)
-        if isinstance(run_id, str) and not run_id.strip():
-            raise InvalidRunReference(
-                f"{self.service} {self.run_id_arg} rendered empty ({run_id!r}); leave it out to wait for the "
-                "newest run in the window"
-            )
-        return _present(values, self.ref_args)
-
-    def workflow(self, values: Mapping[str, Any]) -> dict[str, str]:
-        return _present(values, self.workflow_args)
-
-    def hook_kwargs(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        kwargs = {self.conn_arg: values.get(self.conn_arg, self.default_conn)}
-        kwargs.update({name: values[name] for name in self.option_args if values.get(name) is not None})
-        return kwargs
-
-
-def _present(values: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, Any] = {}
-    for name in names:
-        value = values.get(name)
-        if value is None:
-            continue
-        out[name] = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    return out
+from airflow_workflow_runs.model import TimeWindow, WorkflowRun, describe_ref, format_ids
 
 
 @dataclass(frozen=True)

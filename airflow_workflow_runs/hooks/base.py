@@ -45,6 +45,8 @@ from airflow_workflow_runs.registry import SDK_IMPORT_LOCK
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
+    from airflow_workflow_runs.services import ServiceDeclaration
+
 ClientT = TypeVar("ClientT", bound=RunClient)
 T = TypeVar("T")
 
@@ -87,6 +89,16 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
     hook_name: ClassVar[str]
     #: ``missing_connection_ok``: whether an absent connection falls back to the SDK's defaults.
     missing_connection_ok: ClassVar[bool] = False
+
+    def __init_subclass__(cls, service: ServiceDeclaration | None = None, **kwargs: Any) -> None:
+        """``service=`` reads the connection's names (what Airflow's UI and ``get_hook`` use) from
+        the service's declaration."""
+        super().__init_subclass__(**kwargs)
+        if service is not None:
+            cls.conn_name_attr = service.conn_arg
+            cls.default_conn_name = service.default_conn or ""
+            cls.conn_type = service.conn_type
+            cls.hook_name = service.hook_name
 
     def __init__(self, conn_id: str | None = None, **client_options: Any) -> None:
         super().__init__()

@@ -16,12 +16,13 @@ from airflow_workflow_runs.clients.codecatalyst import CodeCatalystRunClient, bu
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
+from airflow_workflow_runs.services.codecatalyst import SERVICE
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 
-class CodeCatalystWorkflowRunHook(WorkflowRunHook[CodeCatalystRunClient]):
+class CodeCatalystWorkflowRunHook(WorkflowRunHook[CodeCatalystRunClient], service=SERVICE):
     """Reads and starts CodeCatalyst workflow runs.
 
     :param codecatalyst_conn_id: a ``codecatalyst`` connection; when it does not exist, botocore's
@@ -30,13 +31,9 @@ class CodeCatalystWorkflowRunHook(WorkflowRunHook[CodeCatalystRunClient]):
     """
 
     client_class = CodeCatalystRunClient
-    conn_name_attr = "codecatalyst_conn_id"
-    default_conn_name = "codecatalyst_default"
-    conn_type = "codecatalyst"
-    hook_name = "AWS CodeCatalyst"
     missing_connection_ok = True
 
-    def __init__(self, codecatalyst_conn_id: str | None = default_conn_name, region_name: str | None = None) -> None:
+    def __init__(self, codecatalyst_conn_id: str | None = SERVICE.default_conn, region_name: str | None = None) -> None:
         super().__init__(conn_id=codecatalyst_conn_id, region_name=region_name)
 
     def build_client(self, conn: Connection | None) -> CodeCatalystRunClient:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from airflow_workflow_runs.clients.datadog import DatadogRunClient, build_api, validate_site
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
+from airflow_workflow_runs.services.datadog import SERVICE
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 60.0
 
 
-class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient]):
+class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient], service=SERVICE):
     """Reads, starts and cancels Datadog workflow instances.
 
     :param datadog_conn_id: a ``datadog_workflows`` connection (it must exist: Datadog has no
@@ -30,13 +31,9 @@ class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient]):
     """
 
     client_class = DatadogRunClient
-    conn_name_attr = "datadog_conn_id"
-    default_conn_name = "datadog_workflows_default"
-    conn_type = "datadog_workflows"
-    hook_name = "Datadog Workflow Automation"
     missing_connection_ok = False
 
-    def __init__(self, datadog_conn_id: str | None = default_conn_name) -> None:
+    def __init__(self, datadog_conn_id: str | None = SERVICE.default_conn) -> None:
         super().__init__(conn_id=datadog_conn_id)
 
     def build_client(self, conn: Connection | None) -> DatadogRunClient:

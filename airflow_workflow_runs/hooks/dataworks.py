@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 from airflow_workflow_runs.clients.dataworks import DEFAULT_REGION, DataWorksRunClient, DataWorksSettings
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_str
+from airflow_workflow_runs.services.dataworks import SERVICE
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 
-class DataWorksWorkflowInstanceHook(WorkflowRunHook[DataWorksRunClient]):
+class DataWorksWorkflowInstanceHook(WorkflowRunHook[DataWorksRunClient], service=SERVICE):
     """Reads, starts and stops DataWorks workflow instances.
 
     :param dataworks_conn_id: an ``alibaba_dataworks`` connection; when it does not exist, the
@@ -30,13 +31,9 @@ class DataWorksWorkflowInstanceHook(WorkflowRunHook[DataWorksRunClient]):
     """
 
     client_class = DataWorksRunClient
-    conn_name_attr = "dataworks_conn_id"
-    default_conn_name = "alibaba_dataworks_default"
-    conn_type = "alibaba_dataworks"
-    hook_name = "Alibaba Cloud DataWorks"
     missing_connection_ok = True
 
-    def __init__(self, dataworks_conn_id: str | None = default_conn_name, region: str | None = None) -> None:
+    def __init__(self, dataworks_conn_id: str | None = SERVICE.default_conn, region: str | None = None) -> None:
         super().__init__(conn_id=dataworks_conn_id, region=region)
 
     def build_client(self, conn: Connection | None) -> DataWorksRunClient:

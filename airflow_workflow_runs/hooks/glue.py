@@ -13,12 +13,13 @@ from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.services.glue import SERVICE
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 
-class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
+class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient], service=SERVICE):
     """Reads, starts and stops AWS Glue workflow runs.
 
     :param aws_conn_id: an ``aws`` connection; when it does not exist, boto3's default credential
@@ -27,13 +28,9 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient]):
     """
 
     client_class = GlueRunClient
-    conn_name_attr = "aws_conn_id"
-    default_conn_name = "aws_default"
-    conn_type = "aws"
-    hook_name = "AWS Glue workflow runs"
     missing_connection_ok = True
 
-    def __init__(self, aws_conn_id: str | None = default_conn_name, region_name: str | None = None) -> None:
+    def __init__(self, aws_conn_id: str | None = SERVICE.default_conn, region_name: str | None = None) -> None:
         super().__init__(conn_id=aws_conn_id, region_name=region_name)
 
     def build_client(self, conn: Connection | None) -> GlueRunClient:

@@ -24,6 +24,7 @@ from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
 from airflow_workflow_runs.clients.logic_apps_azure import CLOUDS, LogicAppsSettings
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
+from airflow_workflow_runs.services.logic_apps import SERVICE
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -51,7 +52,7 @@ def settings_from_connection(conn: Connection | None) -> LogicAppsSettings:
     )
 
 
-class LogicAppsWorkflowRunHook(WorkflowRunHook[LogicAppsRunClient]):
+class LogicAppsWorkflowRunHook(WorkflowRunHook[LogicAppsRunClient], service=SERVICE):
     """Reads, starts and cancels Azure Logic Apps workflow runs of both tiers.
 
     :param azure_logic_apps_conn_id: an ``azure_logic_apps`` connection; ``None`` uses
@@ -59,12 +60,8 @@ class LogicAppsWorkflowRunHook(WorkflowRunHook[LogicAppsRunClient]):
     """
 
     client_class = LogicAppsRunClient
-    conn_name_attr = "azure_logic_apps_conn_id"
-    default_conn_name = "azure_logic_apps_default"
-    conn_type = "azure_logic_apps"
-    hook_name = "Azure Logic Apps workflow runs"
 
-    def __init__(self, azure_logic_apps_conn_id: str | None = default_conn_name) -> None:
+    def __init__(self, azure_logic_apps_conn_id: str | None = SERVICE.default_conn) -> None:
         super().__init__(conn_id=azure_logic_apps_conn_id)
 
     def build_client(self, conn: Connection | None) -> LogicAppsRunClient:

@@ -1,9 +1,10 @@
-"""Link to the workflow instance in the Datadog app of the connection's site."""
+"""The Datadog Workflow Automation console link (made from the declaration in ``services/datadog.py``)."""
 
 from __future__ import annotations
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.services.datadog import SERVICE
 
 
-class DatadogWorkflowInstanceLink(WorkflowRunLink):
-    name = "Datadog workflow instance"
+class DatadogWorkflowInstanceLink(WorkflowRunLink, service=SERVICE):
+    pass

@@ -1,9 +1,10 @@
-"""Link to the workspace's Operation Center in the DataWorks console."""
+"""The DataWorks console link, made from the declaration in ``services/dataworks.py``."""
 
 from __future__ import annotations
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.services.dataworks import SERVICE
 
 
-class DataWorksWorkflowInstanceLink(WorkflowRunLink):
-    name = "DataWorks Operation Center"
+class DataWorksWorkflowInstanceLink(WorkflowRunLink, service=SERVICE):
+    pass

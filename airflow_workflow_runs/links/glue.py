@@ -1,9 +1,10 @@
-"""Link to the Glue workflow in the AWS console."""
+"""The AWS Glue workflow runs console link (made from the declaration in ``services/glue.py``)."""
 
 from __future__ import annotations
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.services.glue import SERVICE
 
 
-class GlueWorkflowRunLink(WorkflowRunLink):
-    name = "AWS Glue workflow"
+class GlueWorkflowRunLink(WorkflowRunLink, service=SERVICE):
+    pass

@@ -1,9 +1,10 @@
-"""Link to the Logic Apps run in the Azure portal (Consumption run blade or Standard monitor view)."""
+"""The Azure Logic Apps workflow runs console link (made from the declaration in ``services/logic_apps.py``)."""
 
 from __future__ import annotations
 
 from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.services.logic_apps import SERVICE
 
 
-class LogicAppsWorkflowRunLink(WorkflowRunLink):
-    name = "Azure Logic Apps run"
+class LogicAppsWorkflowRunLink(WorkflowRunLink, service=SERVICE):
+    pass

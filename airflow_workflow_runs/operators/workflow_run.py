@@ -1,7 +1,8 @@
 """The generic start-and-wait operator.
 
-A service subclass says how to start a run (and, where the service can find it again, how to find
-a run an earlier try started). Here, once: the new run's ref is pushed to XCom before any wait;
+A service's operator is made from its declaration (``class X(WorkflowRunOperator[...], service=...)``),
+whose ``start`` and ``reattach`` say how to start a run and how to find the one an earlier try
+started. Here, once: the new run's ref is pushed to XCom before any wait;
 a retry reattaches to the run the previous try left running instead of starting a second one; the
 wait runs in the worker or deferred; killing the task cancels the remote run where the API can.
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 from airflow.sdk import BaseOperator, conf
 
 from airflow_workflow_runs.clients.retry_policy import backoff_delay
-from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.links.workflow_run import WorkflowRunLink, service_link
 from airflow_workflow_runs.model import (
     OperationNotSupported,
     TransientServiceError,
@@ -28,15 +29,17 @@ from airflow_workflow_runs.model import (
 )
 from airflow_workflow_runs.outcome import WorkflowRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
+from airflow_workflow_runs.services import StartRequest, class_parts
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_workflow_runs.hooks.base import WorkflowRunHook
+    from airflow_workflow_runs.services import ServiceDeclaration
 
 T = TypeVar("T")
-#: The service's hook: a subclass names it (``WorkflowRunOperator["GlueWorkflowRunHook"]``), so its
-#: ``start_run`` and ``find_run_to_reattach`` take that hook, typed, without overriding a wider signature.
+#: The service's hook: a subclass names it (``WorkflowRunOperator["GlueWorkflowRunHook"]``), so
+#: ``hook`` is typed by it.
 HookT = TypeVar("HookT", bound="WorkflowRunHook")
 
 #: How long "not found" right after a start counts as the service catching up.
@@ -45,6 +48,15 @@ NOT_FOUND_GRACE_SECONDS = 120.0
 LOOKUP_ATTEMPTS = 5
 #: The first pause of that lookup's backoff (then 4, 8, 16 s...; see ``clients.retry_policy``).
 LOOKUP_BACKOFF_SECONDS = 2.0
+
+
+#: The generic arguments, in every service operator's docs.
+OPERATOR_TAIL_DOC = """
+    See ``WorkflowRunOperator`` for ``wait_for_completion``, ``poll_interval``, ``wait_timeout``,
+    ``deferrable``, ``cancel_on_kill`` and ``reattach_on_retry``. XCom: ``run_id`` and ``run_ref``
+    are pushed as soon as the run starts; the return value is the terminal run as a dict (or the
+    run id when not waiting).
+"""
 
 
 class WorkflowRunTimeout(WorkflowRunFailed):
@@ -65,8 +77,24 @@ class WorkflowRunOperator(BaseOperator, Generic[HookT]):
         running instead of starting another one.
     """
 
+    declaration: ClassVar[ServiceDeclaration]
     hook_class_path: ClassVar[str]
     ui_color = "#d6ecfa"
+
+    def __init_subclass__(cls, service: ServiceDeclaration | None = None, **kwargs: Any) -> None:
+        """``service=`` makes the class that service's operator, from its declaration."""
+        super().__init_subclass__(**kwargs)
+        if service is None:
+            return
+        arguments = service.operator_arguments
+        cls.declaration = service
+        cls.hook_class_path = service.hook_class_path
+        cls.template_fields = class_parts.template_fields(arguments)
+        cls.template_fields_renderers = class_parts.renderers(arguments)
+        cls.operator_extra_links = (service_link(service)(),)
+        cls.__init__ = class_parts.make_init(cls, arguments)  # type: ignore[method-assign]
+        if not cls.__doc__:
+            cls.__doc__ = class_parts.docstring(service.operator_doc, arguments, OPERATOR_TAIL_DOC)
 
     def __init__(
         self,
@@ -90,18 +118,38 @@ class WorkflowRunOperator(BaseOperator, Generic[HookT]):
         self.reattach_on_retry = reattach_on_retry
         self._started_ref: dict[str, str] | None = None
 
-    # -- what a service subclass provides -----------------------------------------------------
+    # -- what the service's declaration provides -----------------------------------------------
 
     def hook_kwargs(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The connection id and non-secret hook options, from the task's arguments."""
+        return self.declaration.hook_kwargs(self._values())
 
     def start_run(self, hook: HookT, run_key: str, context: Context) -> dict[str, str]:
         """Start the remote run, tagged with ``run_key`` where the service can store it."""
-        raise NotImplementedError
+        return dict(self.declaration.start(hook.client, self._start_request(run_key, context)))
 
     def find_run_to_reattach(self, hook: HookT, run_key: str, context: Context) -> WorkflowRun | None:
         """An unfinished run an earlier try started (found by ``run_key``), or None."""
-        return None
+        reattach = self.declaration.reattach
+        return reattach(hook.client, self._start_request(run_key, context)) if reattach else None
+
+    def _values(self) -> dict[str, Any]:
+        return {a.name: getattr(self, a.name, None) for a in self.declaration.operator_arguments}
+
+    def _start_request(self, run_key: str, context: Context) -> StartRequest:
+        ti = context["ti"]
+        dag_run = context.get("dag_run")
+        return StartRequest(
+            arguments=self._values(),
+            run_key=run_key,
+            try_number=ti.try_number,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_id=ti.run_id,
+            dag_run_started=getattr(dag_run, "start_date", None),
+            when=context.get("logical_date") or getattr(dag_run, "run_after", None),
+            log=self.log,  # type: ignore[arg-type]
+        )
 
     # -- the generic flow -----------------------------------------------------------------------
 

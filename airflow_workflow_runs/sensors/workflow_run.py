@@ -1,6 +1,7 @@
 """The generic sensor: waits for one remote run, in poke, reschedule or deferrable mode.
 
-A service subclass declares its arguments (:class:`~airflow_workflow_runs.targets.ServiceArguments`);
+A service's sensor is made from its declaration
+(:class:`~airflow_workflow_runs.services.ServiceDeclaration`: ``class X(WorkflowRunSensor, service=...)``);
 everything else (validation before any request, transient errors, the outcome, the timeout, the
 console link, XCom) is here, once. The three modes give the same result for the same run:
 
@@ -29,17 +30,27 @@ from airflow.sdk import BaseSensorOperator, conf
 from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_workflow_runs.links.workflow_run import WorkflowRunLink
+from airflow_workflow_runs.links.workflow_run import WorkflowRunLink, service_link
 from airflow_workflow_runs.model import TimeWindow, WorkflowRun, WorkflowRunError
 from airflow_workflow_runs.outcome import WatchedRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
-from airflow_workflow_runs.targets import RunTarget, ServiceArguments
+from airflow_workflow_runs.services import class_parts
+from airflow_workflow_runs.targets import RunTarget
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_workflow_runs.hooks.base import WorkflowRunHook
+    from airflow_workflow_runs.services import ServiceDeclaration
 
+
+#: The generic arguments, in every service sensor's docs.
+WINDOW_DOC = """
+    :param started_after: without a run id: the window's start, inclusive (templated; a datetime or an
+        ISO 8601 string; naive means UTC). Default: the DAG run's data interval.
+    :param started_before: without a run id: the window's end, exclusive (templated).
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+"""
 
 RUN_REF_XCOM_KEY = "run_ref"
 RUN_ID_XCOM_KEY = "run_id"
@@ -56,15 +67,26 @@ class WorkflowRunSensor(BaseSensorOperator):
         ``[operators] default_deferrable`` setting.
     """
 
-    arguments: ClassVar[ServiceArguments]
+    declaration: ClassVar[ServiceDeclaration]
     hook_class_path: ClassVar[str]
     window_template_fields: ClassVar[tuple[str, ...]] = ("started_after", "started_before")
     ui_color = "#e8f4fd"
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, service: ServiceDeclaration | None = None, **kwargs: Any) -> None:
+        """``service=`` makes the class that service's sensor: its arguments, templated fields,
+        docs and console link all come from the declaration."""
         super().__init_subclass__(**kwargs)
-        if "arguments" in cls.__dict__:
-            cls.hook_class_path = cls.arguments.hook_class_path
+        if service is None:
+            return
+        arguments = service.sensor_arguments
+        cls.declaration = service
+        cls.hook_class_path = service.hook_class_path
+        cls.template_fields = class_parts.template_fields(arguments, cls.window_template_fields)
+        cls.template_fields_renderers = class_parts.renderers(arguments)
+        cls.operator_extra_links = (service_link(service)(),)
+        cls.__init__ = class_parts.make_init(cls, arguments)  # type: ignore[method-assign]
+        if not cls.__doc__:
+            cls.__doc__ = class_parts.docstring(service.sensor_doc, arguments, WINDOW_DOC, service.sensor_returns)
 
     def __init__(
         self,
@@ -81,26 +103,26 @@ class WorkflowRunSensor(BaseSensorOperator):
         self._pinned_ref: dict[str, str] | None = None
         self._first_poll_at: datetime | None = None
 
-    # -- the arguments, read through the service's ServiceArguments ---------------------------
+    # -- the arguments, read through the service's declaration ------------------------------------
 
     def _values(self) -> dict[str, Any]:
-        return {name: getattr(self, name, None) for name in self.arguments.names}
+        return {name: getattr(self, name, None) for name in self.declaration.names}
 
     def run_ref(self) -> dict[str, str]:
         """The run's identifiers, from the (rendered) arguments."""
-        return self.arguments.ref(self._values())
+        return self.declaration.ref(self._values())
 
     def workflow_ref(self) -> dict[str, str]:
         """The workflow's identifiers, when the run is named by workflow and window."""
-        return self.arguments.workflow(self._values())
+        return self.declaration.workflow(self._values())
 
     def hook_kwargs(self) -> dict[str, Any]:
         """Arguments of the hook: the connection id and non-secret options."""
-        return self.arguments.hook_kwargs(self._values())
+        return self.declaration.hook_kwargs(self._values())
 
     @property
     def names_run(self) -> bool:
-        return self.arguments.names_run(self._values())
+        return self.declaration.names_run(self._values())
 
     # -- the generic wait -----------------------------------------------------------------------
 

@@ -22,8 +22,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import cache
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, conf
@@ -31,7 +29,6 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
 from airflow_workflow_runs.gate import Policy, Verdict, judge
-from airflow_workflow_runs.get_provider_info import SERVICES
 from airflow_workflow_runs.model import RunState, TimeWindow, WorkflowRunError
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.registry import load_hook_class
@@ -41,7 +38,8 @@ from airflow_workflow_runs.sensors.workflow_run import (
     honour_retry_after,
     soft_fail_skips,
 )
-from airflow_workflow_runs.targets import RunTarget, ServiceArguments
+from airflow_workflow_runs.services import declaration
+from airflow_workflow_runs.targets import RunTarget
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -53,19 +51,6 @@ CONN_ALIAS = "conn_id"
 WINDOW_KEYS = ("started_after", "started_before")
 
 
-@cache
-def service_arguments(service: str) -> ServiceArguments:
-    """The arguments of a service, read from its sensor module (no SDK import)."""
-    known = [module for _, module in SERVICES]
-    if service not in known:
-        raise ValueError(f"unknown service {service!r}; the services are: {', '.join(known)}")
-    module = import_module(f"airflow_workflow_runs.sensors.{service}")
-    for value in vars(module).values():
-        if isinstance(value, ServiceArguments) and value.service == service:
-            return value
-    raise ValueError(f"airflow_workflow_runs.sensors.{service} declares no ServiceArguments")
-
-
 def check_reference(reference: Mapping[str, Any]) -> None:
     """Reject, at DAG parse, a reference no run could match: unknown service or argument names."""
     if not isinstance(reference, Mapping):
@@ -73,7 +58,7 @@ def check_reference(reference: Mapping[str, Any]) -> None:
     service = reference.get("service")
     if not isinstance(service, str):
         raise ValueError(f"run reference {dict(reference)!r} has no 'service'")
-    arguments = service_arguments(service)
+    arguments = declaration(service)
     allowed = arguments.names | {"service", CONN_ALIAS, *WINDOW_KEYS}
     unknown = sorted(set(reference) - allowed)
     if unknown:
@@ -225,12 +210,12 @@ class WorkflowRunsSensor(BaseSensorOperator):
         return targets
 
     def _target(self, context: Context, values: dict[str, Any]) -> RunTarget:
-        arguments = service_arguments(values["service"])
+        arguments = declaration(values["service"])
         if CONN_ALIAS in values:
             values[arguments.conn_arg] = values.pop(CONN_ALIAS)
         hook = load_hook_class(arguments.hook_class_path)(**arguments.hook_kwargs(values))
         path = arguments.hook_class_path
-        target = RunTarget(service=arguments.service, hook_class=path, hook_kwargs=hook.serialize())
+        target = RunTarget(service=arguments.name, hook_class=path, hook_kwargs=hook.serialize())
         if arguments.names_run(values):
             target = replace(target, ref=hook.client.validate_ref(arguments.ref(values)))
         else:

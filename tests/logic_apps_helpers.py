@@ -16,7 +16,7 @@ import pytest
 
 from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
 from airflow_workflow_runs.clients.logic_apps_azure import LogicAppsSettings
-from airflow_workflow_runs.emulator.logic_apps import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
+from airflow_workflow_runs.emulator.logic_apps_state import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
 
 if TYPE_CHECKING:
     from airflow_workflow_runs.emulator import Emulator

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from airflow_workflow_runs.emulator.logic_apps import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
+from airflow_workflow_runs.emulator.logic_apps_state import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
 
 
 def call(emu, method: str, path: str, body=None, headers=None) -> tuple[int, dict]:

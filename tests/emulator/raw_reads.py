@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from airflow_workflow_runs.emulator import Emulator
-from airflow_workflow_runs.emulator.logic_apps import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
+from airflow_workflow_runs.emulator.logic_apps_state import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
 
 SERVICES = ("glue", "codecatalyst", "datadog", "dataworks", "logic_apps")
 DATADOG_WORKFLOW = "0233a3b7-b7ba-425e-a8cc-375ca2020b5b"

@@ -10,14 +10,8 @@ import datetime as dt
 
 import pytest
 
-from airflow_workflow_runs.clients.dataworks import (
-    BIZ_DATE_TZ,
-    LIST_PAGE_SIZE,
-    MAX_WINDOW_DATES,
-    DataWorksRunClient,
-    DataWorksSettings,
-    window_business_dates,
-)
+from airflow_workflow_runs.clients.dataworks import LIST_PAGE_SIZE, DataWorksRunClient, DataWorksSettings
+from airflow_workflow_runs.clients.dataworks_runs import BIZ_DATE_TZ, MAX_WINDOW_DATES, window_business_dates
 from airflow_workflow_runs.model import InvalidRunReference, RunState, TimeWindow
 
 UTC = dt.timezone.utc

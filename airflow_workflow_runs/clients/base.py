@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.model import (
@@ -16,6 +16,9 @@ from airflow_workflow_runs.model import (
     WorkflowRunError,
     describe_ref,
 )
+
+if TYPE_CHECKING:
+    from airflow_workflow_runs.services import ServiceDeclaration
 
 RunRef = Mapping[str, str]
 #: One answer of a batch read: the run, or the error reading it gave.
@@ -38,6 +41,14 @@ class RunClient(ABC):
     window_basis: ClassVar[str] = "start time"
     #: Whether listed runs carry everything ``get_run`` returns (else a chosen terminal run is re-read).
     listed_runs_complete: ClassVar[bool] = True
+
+    def __init_subclass__(cls, service: ServiceDeclaration | None = None, **kwargs: Any) -> None:
+        """``service=`` takes the service name and the ref and workflow fields from its declaration."""
+        super().__init_subclass__(**kwargs)
+        if service is not None:
+            cls.service = service.name
+            cls.ref_fields = service.ref_args
+            cls.workflow_fields = service.workflow_args
 
     @abstractmethod
     def validate_ref(self, ref: RunRef) -> dict[str, str]:

@@ -49,7 +49,7 @@ def test_without_a_secret_the_default_credential_chain_is_used(emu, monkeypatch)
     conn = {"conn_type": "azure_logic_apps", "login": "mi-client-id", "extra": {"subscription_id": SUBSCRIPTION}}
     monkeypatch.setenv("AIRFLOW_CONN_LA_MI", json.dumps(conn))
     client = LogicAppsWorkflowRunHook(azure_logic_apps_conn_id="la_mi").client
-    assert isinstance(client._sync_credential(), DefaultAzureCredential)
+    assert isinstance(client._sdk.sync_credential(), DefaultAzureCredential)
 
 
 def test_no_connection_reads_the_subscription_from_the_environment(monkeypatch):

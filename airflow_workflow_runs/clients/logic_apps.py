@@ -8,30 +8,9 @@ Tiers (one client, one status table: both return the same 13-value ``WorkflowSta
   (api-version 2025-05-01). Run history exists for *stateful* workflows only: a stateless workflow's run
   is never found.
 - **Consumption** (``site_name`` None): ``.../Microsoft.Logic/workflows/{wf}/runs/{run}`` (api-version
-  2019-05-01) sent through azure-mgmt-core's ``ARMPipelineClient`` / ``AsyncARMPipelineClient`` with
-  ``azure.core.rest.HttpRequest``. **Why not azure-mgmt-logic:** its last release (10.0.0, 2022) is built on
-  the legacy msrest runtime and imports ``six`` without declaring it, so installing it alone breaks at
-  import; the four calls needed here are plain ARM GET/POSTs. The ARM pipeline is the very pipeline
-  the generated SDKs run (same retry, redirect, ARM challenge bearer authentication, resource-provider
-  registration, logging and proxy policies, same ``ARMErrorFormat`` error mapping), without the dead
-  weight. Both tiers are parsed from the wire JSON (``properties.status``), so one parser serves both.
-
-Status table (every value of ``WorkflowStatus``; tests compare it with azure-mgmt-web's and
-azure-mgmt-logic's enums so a new upstream value fails a test). Decisions:
-
-- ``Succeeded`` is a success unless ``properties.error`` is set: then it fails with the error's code and
-  message.
-- ``Skipped`` and ``Ignored`` -> SKIPPED (the Airflow task is skipped, so downstream tasks do not run, but
-  nothing is reported as broken): the platform decided not to execute the run's work (trigger
-  conditions not met, the run was ignored), which is what a skip means in Airflow. It is never a success.
-- ``Suspended`` -> FAILED: no API resumes a suspended run (Logic Apps suspends runs when the workflow or
-  its subscription is disabled/suspended), so waiting on would only end at the timeout; failing at once
-  names the status so someone can look.
-- ``NotSpecified`` and ``Paused`` -> RUNNING: not an outcome (a status not yet set; a paused run can
-  resume); the sensor's timeout bounds the wait. ``Waiting`` (queued behind concurrency limits) ->
-  RUNNING.
-- ``Failed``, ``Faulted``, ``TimedOut``, ``Aborted`` -> FAILED (with ``properties.error`` when present);
-  ``Cancelled`` -> CANCELLED. Any other value -> UNKNOWN: fails with its raw value.
+  2019-05-01) sent through azure-mgmt-core's ARM pipeline (not azure-mgmt-logic: see
+  :mod:`.logic_apps_sdk`). Both tiers are parsed from the wire JSON (``properties.status``), so one
+  parser serves both (the status table and its decisions: :mod:`.logic_apps_runs`).
 
 Starting runs: a Request ("When an HTTP request is received") trigger is invoked through its SAS-signed
 callback URL (``list_callback_url`` / ``listCallbackUrl``, then a POST through an unauthenticated azure-core
@@ -41,20 +20,19 @@ key, and ``find_running_run`` lists runs with ``$filter=ClientTrackingId eq '<ke
 support it) to reattach on retry. The callback URL is a secret (its ``sig``): it is never logged or put
 in a message. Triggers of other kinds (recurrence, connectors) cannot be started this way.
 
-Credentials are long-lived azure-identity objects; the SDK pipeline's ``BearerTokenCredentialPolicy``
-(ARM challenge variant) asks them for a token whenever the cached one is within five minutes of expiry,
-so waits of many hours keep working. No token string is stored here. Errors are translated from
-azure-core's exceptions; messages never contain the client secret, tokens or callback signatures.
+Credentials are long-lived azure-identity objects that renew their own tokens (:mod:`.logic_apps_sdk`).
+Errors are translated from azure-core's exceptions; messages never contain the client secret, tokens or
+callback signatures.
 
 Modules: this one is the client (validation, reads, listings, start, cancel, parsing);
-:mod:`.logic_apps_azure` the Azure plumbing (settings, credentials, pipelines, transports),
-:mod:`.logic_apps_errors` the translation of SDK exceptions and :mod:`.logic_apps_runs` the status
-table, the parser of the wire ``WorkflowRun`` and the window filter.
+:mod:`.logic_apps_sdk` holds its SDK clients (sync and aio, both tiers), :mod:`.logic_apps_azure` the
+Azure plumbing (settings, credentials, pipelines, transports), :mod:`.logic_apps_errors` the
+translation of SDK exceptions and :mod:`.logic_apps_runs` the status table, the parser of the wire
+``WorkflowRun`` and the window filter.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import json
@@ -65,20 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef
-from airflow_workflow_runs.clients.io import run_blocking
-from airflow_workflow_runs.clients.logic_apps_azure import (
-    ASYNC_PATH_MODULES,
-    CONSUMPTION_API_VERSION,
-    SYNC_PATH_MODULES,
-    AsyncClients,
-    LogicAppsSettings,
-    aio_transport,
-    arm_policies,
-    arm_result,
-    build_credential,
-    close_at_loop_shutdown,
-    web_client,
-)
+from airflow_workflow_runs.clients.logic_apps_azure import ASYNC_PATH_MODULES, AsyncClients, LogicAppsSettings
 from airflow_workflow_runs.clients.logic_apps_errors import (
     BEARER_TOKEN,
     SAS_SIGNATURE,
@@ -92,6 +57,7 @@ from airflow_workflow_runs.clients.logic_apps_runs import (
     run_from_wire,
     window_filter,
 )
+from airflow_workflow_runs.clients.logic_apps_sdk import SdkClients
 from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
@@ -141,14 +107,7 @@ class LogicAppsRunClient(RunClient):
         async_credential_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.settings = settings
-        self._credential = credential
-        self._async_credential_factory = async_credential_factory
-        for module in SYNC_PATH_MODULES:
-            with contextlib.suppress(ImportError):  # reported, with advice, by the first call
-                importlib.import_module(module)
-        self._arm: Any = None
-        self._web: dict[str, Any] = {}
-        self._aio: AsyncClients | None = None
+        self._sdk = SdkClients(settings, credential=credential, async_credential_factory=async_credential_factory)
 
     def __repr__(self) -> str:
         return f"LogicAppsRunClient(endpoint={self.settings.endpoint!r}, cloud={self.settings.cloud!r})"
@@ -198,12 +157,12 @@ class LogicAppsRunClient(RunClient):
         ref = self.validate_ref(ref)
         try:
             if "site_name" in ref:
-                model = self._web_for(ref["subscription_id"]).workflow_runs.get(
+                model = self._sdk.web_for(ref["subscription_id"]).workflow_runs.get(
                     ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
                 )
                 raw = model.as_dict()
             else:
-                raw = self._arm_call(self._arm_client(), "GET", _consumption_path(ref, "runs", ref["run_name"]))
+                raw = self._sdk.arm_call("GET", _consumption_path(ref, "runs", ref["run_name"]))
         except Exception as error:
             raise self._translate(error, ref) from None
         return self.parse_run(raw, ref)
@@ -211,15 +170,14 @@ class LogicAppsRunClient(RunClient):
     async def aget_run(self, ref: RunRef) -> WorkflowRun:
         ref = self.validate_ref(ref)
         try:
-            clients = await self._aio_clients()
             if "site_name" in ref:
-                web = await self._aio_web_for(clients, ref["subscription_id"])
+                web = await self._sdk.aio_web_for(ref["subscription_id"])
                 model = await web.workflow_runs.get(
                     ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
                 )
                 raw = model.as_dict()
             else:
-                raw = await self._aarm_call(clients, "GET", _consumption_path(ref, "runs", ref["run_name"]))
+                raw = await self._sdk.aarm_call("GET", _consumption_path(ref, "runs", ref["run_name"]))
         except Exception as error:
             raise self._translate(error, ref) from None
         return self.parse_run(raw, ref)
@@ -240,7 +198,7 @@ class LogicAppsRunClient(RunClient):
         try:
             if "site_name" in base:
                 pages = (
-                    self._web_for(base["subscription_id"])
+                    self._sdk.web_for(base["subscription_id"])
                     .workflow_runs.list(
                         base["resource_group_name"],
                         base["site_name"],
@@ -261,7 +219,7 @@ class LogicAppsRunClient(RunClient):
                 url: str | None = _consumption_path(base, "runs")
                 for _ in range(max_pages):
                     assert url is not None
-                    body = self._arm_call(self._arm_client(), "GET", url, params=params)
+                    body = self._sdk.arm_call("GET", url, params=params)
                     yield [self._listed_run(base, raw) for raw in body.get("value") or []]
                     url, params = body.get("nextLink"), {}
                     if not url:
@@ -275,9 +233,8 @@ class LogicAppsRunClient(RunClient):
         self, base: Mapping[str, str], run_filter: str | None, page_size: int, max_pages: int
     ) -> AsyncGenerator[list[WorkflowRun], None]:
         """:meth:`_pages` through the aio clients; SDK errors are left to the caller to translate."""
-        clients = await self._aio_clients()
         if "site_name" in base:
-            web = await self._aio_web_for(clients, base["subscription_id"])
+            web = await self._sdk.aio_web_for(base["subscription_id"])
             pages = web.workflow_runs.list(
                 base["resource_group_name"],
                 base["site_name"],
@@ -298,7 +255,7 @@ class LogicAppsRunClient(RunClient):
             url: str | None = _consumption_path(base, "runs")
             for _ in range(max_pages):
                 assert url is not None
-                body = await self._aarm_call(clients, "GET", url, params=params)
+                body = await self._sdk.aarm_call("GET", url, params=params)
                 yield [self._listed_run(base, raw) for raw in body.get("value") or []]
                 url, params = body.get("nextLink"), {}
                 if not url:
@@ -387,14 +344,12 @@ class LogicAppsRunClient(RunClient):
             raise InvalidRunReference(f"{what}: the body is not JSON-serializable ({error})") from None
         try:
             if "site_name" in base:
-                callback = self._web_for(base["subscription_id"]).workflow_triggers.list_callback_url(
+                callback = self._sdk.web_for(base["subscription_id"]).workflow_triggers.list_callback_url(
                     base["resource_group_name"], base["site_name"], base["workflow_name"], trigger
                 )
                 url = callback.value
             else:
-                answer = self._arm_call(
-                    self._arm_client(), "POST", _consumption_path(base, "triggers", trigger, "listCallbackUrl")
-                )
+                answer = self._sdk.arm_call("POST", _consumption_path(base, "triggers", trigger, "listCallbackUrl"))
                 url = answer.get("value")
         except Exception as error:
             raise self._translate(error, base, what=what) from None
@@ -445,11 +400,11 @@ class LogicAppsRunClient(RunClient):
         ref = self.validate_ref(ref)
         try:
             if "site_name" in ref:
-                self._web_for(ref["subscription_id"]).workflow_runs.cancel(
+                self._sdk.web_for(ref["subscription_id"]).workflow_runs.cancel(
                     ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
                 )
             else:
-                self._arm_call(self._arm_client(), "POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
+                self._sdk.arm_call("POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
         except Exception as error:
             if error_status(error) == 409:
                 return  # not running any more: nothing to cancel
@@ -458,14 +413,13 @@ class LogicAppsRunClient(RunClient):
     async def acancel_run(self, ref: RunRef) -> None:
         ref = self.validate_ref(ref)
         try:
-            clients = await self._aio_clients()
             if "site_name" in ref:
-                web = await self._aio_web_for(clients, ref["subscription_id"])
+                web = await self._sdk.aio_web_for(ref["subscription_id"])
                 await web.workflow_runs.cancel(
                     ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
                 )
             else:
-                await self._aarm_call(clients, "POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
+                await self._sdk.aarm_call("POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
         except Exception as error:
             if error_status(error) == 409:
                 return
@@ -510,99 +464,10 @@ class LogicAppsRunClient(RunClient):
 
     # -- SDK clients ------------------------------------------------------------------------------
 
-    def _sync_credential(self) -> Any:
-        if self._credential is None:
-            self._credential = build_credential(self.settings, aio=False)
-        return self._credential
-
-    def _web_for(self, subscription_id: str) -> Any:
-        client = self._web.get(subscription_id)
-        if client is None:
-            client = self._web[subscription_id] = web_client(
-                self._sync_credential(), self.settings, subscription_id, aio=False
-            )
-        return client
-
-    def _arm_client(self) -> Any:
-        if self._arm is None:
-            from azure.mgmt.core import ARMPipelineClient
-
-            self._arm = ARMPipelineClient(
-                base_url=self.settings.endpoint,
-                policies=arm_policies(self._sync_credential(), self.settings, aio=False),
-                **self.settings.transport_kwargs(),
-            )
-        return self._arm
-
-    def _arm_call(self, client: Any, method: str, url: str, params: Mapping[str, str] | None = None) -> Any:
-        """One ARM request; a relative ``url`` gets the api-version, a ``nextLink`` is sent as it is."""
-        from azure.core.rest import HttpRequest
-
-        query: dict[str, str] = {}
-        if "://" not in url:
-            url = self.settings.endpoint + url
-            query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
-        response = client.send_request(HttpRequest(method, url, params=query, headers={"Accept": "application/json"}))
-        return arm_result(response)
-
-    async def _aarm_call(
-        self, clients: AsyncClients, method: str, url: str, params: Mapping[str, str] | None = None
-    ) -> Any:
-        """:meth:`_arm_call` through the aio pipeline."""
-        from azure.core.rest import HttpRequest
-
-        if clients.arm is None:
-            arm = await run_blocking(self._new_async_arm_client, clients.credential)
-            clients.arm = clients.arm or arm  # another wait may have built one meanwhile: keep one
-        query: dict[str, str] = {}
-        if "://" not in url:
-            url = self.settings.endpoint + url
-            query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
-        request = HttpRequest(method, url, params=query, headers={"Accept": "application/json"})
-        response = await clients.arm.send_request(request)
-        return arm_result(response)
-
-    async def _aio_clients(self) -> AsyncClients:
-        """This event loop's aio credential and clients, built in the I/O pool, used in the loop.
-
-        Building them imports aiohttp and azure-core's aio transport and reads the connection's
-        settings: that stays off the event loop. Nothing binds to a loop until the first request
-        opens its session. A triggerer has one loop for its life, so one set per connection; tests
-        that call ``asyncio.run`` repeatedly get a fresh set per loop, each closed when its loop
-        shuts down.
-        """
-        loop = asyncio.get_running_loop()
-        clients = self._aio
-        if clients is not None and clients.loop is loop:
-            return clients
-        factory = self._async_credential_factory or (lambda: build_credential(self.settings, aio=True))
-        credential = await run_blocking(factory)
-        clients = self._aio
-        if clients is not None and clients.loop is loop:  # another wait built them meanwhile
-            await AsyncClients(loop=loop, credential=credential).aclose()
-            return clients
-        clients = self._aio = AsyncClients(loop=loop, credential=credential)
-        clients.closer = close_at_loop_shutdown(clients)
-        await clients.closer.__anext__()  # registered with the loop: closed by shutdown_asyncgens
-        return clients
-
-    async def _aio_web_for(self, clients: AsyncClients, subscription_id: str) -> Any:
-        client = clients.web.get(subscription_id)
-        if client is None:
-            client = await run_blocking(web_client, clients.credential, self.settings, subscription_id, aio=True)
-            client = clients.web.setdefault(subscription_id, client)
-        return client
-
-    def _new_async_arm_client(self, credential: Any) -> Any:
-        from azure.mgmt.core import AsyncARMPipelineClient
-
-        kwargs = self.settings.transport_kwargs(aio=True)
-        return AsyncARMPipelineClient(
-            base_url=self.settings.endpoint,
-            policies=arm_policies(credential, self.settings, aio=True),
-            transport=aio_transport(kwargs),
-            **kwargs,
-        )
+    @property
+    def _aio(self) -> AsyncClients | None:
+        """This event loop's aio clients, once built (tests/test_io_pool.py reads their transport)."""
+        return self._sdk.aio
 
     def prepare_async(self) -> None:
         """Import what the aio path imports lazily on first use: ``azure.core.rest`` (used inside
@@ -614,14 +479,7 @@ class LogicAppsRunClient(RunClient):
 
     def close(self) -> None:
         """Close the synchronous SDK clients and credential (the aio ones close with their loop)."""
-        for client in [*self._web.values(), self._arm]:
-            if client is not None:
-                client.close()
-        self._web.clear()
-        self._arm = None
-        close = getattr(self._credential, "close", None)
-        if close is not None:
-            close()
+        self._sdk.close()
 
     # -- errors -----------------------------------------------------------------------------------
 

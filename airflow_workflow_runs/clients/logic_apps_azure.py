@@ -1,6 +1,6 @@
 """Azure plumbing of the Logic Apps client: clouds, connection settings, credentials, the ARM
 pipeline and azure-mgmt-web clients (sync and aio), and the aio transport that builds one TLS
-context. Nothing here knows about runs; :mod:`.logic_apps` uses it.
+context. Nothing here knows about runs; :mod:`.logic_apps_sdk` and :mod:`.logic_apps` use it.
 """
 
 from __future__ import annotations

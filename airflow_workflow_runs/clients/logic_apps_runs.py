@@ -1,5 +1,22 @@
 """Logic Apps runs on the wire, both tiers: the status table, the parser, times, and the window
 filter of listings. No SDK import: :mod:`.logic_apps` reads, this module interprets.
+
+Status table (every value of ``WorkflowStatus``; tests compare it with azure-mgmt-web's and
+azure-mgmt-logic's enums so a new upstream value fails a test). Decisions:
+
+- ``Succeeded`` is a success unless ``properties.error`` is set: then it fails with the error's code and
+  message.
+- ``Skipped`` and ``Ignored`` -> SKIPPED (the Airflow task is skipped, so downstream tasks do not run, but
+  nothing is reported as broken): the platform decided not to execute the run's work (trigger
+  conditions not met, the run was ignored), which is what a skip means in Airflow. It is never a success.
+- ``Suspended`` -> FAILED: no API resumes a suspended run (Logic Apps suspends runs when the workflow or
+  its subscription is disabled/suspended), so waiting on would only end at the timeout; failing at once
+  names the status so someone can look.
+- ``NotSpecified`` and ``Paused`` -> RUNNING: not an outcome (a status not yet set; a paused run can
+  resume); the sensor's timeout bounds the wait. ``Waiting`` (queued behind concurrency limits) ->
+  RUNNING.
+- ``Failed``, ``Faulted``, ``TimedOut``, ``Aborted`` -> FAILED (with ``properties.error`` when present);
+  ``Cancelled`` -> CANCELLED. Any other value -> UNKNOWN: fails with its raw value.
 """
 
 from __future__ import annotations

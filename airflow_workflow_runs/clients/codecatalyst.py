@@ -35,6 +35,7 @@ from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import GarbledAnswer, RunState, TimeWindow, WorkflowRun, describe_ref
+from airflow_workflow_runs.services.codecatalyst import SERVICE
 
 #: botocore's ``WorkflowRunStatus`` enum, exactly (tests compare it with the service model).
 STATUS_TABLE: Mapping[str, RunState] = {
@@ -111,12 +112,8 @@ def build_boto_client(
     )
 
 
-class CodeCatalystRunClient(RunClient):
+class CodeCatalystRunClient(RunClient, service=SERVICE):
     """CodeCatalyst workflow runs through a boto3 ``codecatalyst`` client."""
-
-    service = "codecatalyst"
-    ref_fields = ("space_name", "project_name", "run_id")
-    workflow_fields = ("space_name", "project_name", "workflow_id")
 
     def __init__(self, boto_client: Any) -> None:
         self._client = boto_client

@@ -65,7 +65,7 @@ def ours_side(
 def amazon_side(
     emu: Any, plan: Plan, waits: int, workdir: Path, env: Mapping[str, str], profile: str | None = None
 ) -> dict:
-    from airflow_workflow_runs.emulator.glue import JOB_RUNS
+    from airflow_workflow_runs.emulator.glue_jobs import JOB_RUNS
 
     timeline = [{"status": "RUNNING", "seconds": plan.running}, {"status": "SUCCEEDED"}]
 

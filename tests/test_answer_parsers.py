@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from airflow_workflow_runs.emulator.faults import BODY_KINDS
-from airflow_workflow_runs.emulator.glue import COUNTERS as GLUE_COUNTERS
+from airflow_workflow_runs.emulator.glue_wire import COUNTERS as GLUE_COUNTERS
 from airflow_workflow_runs.model import GarbledAnswer, RunState, TransientServiceError, WorkflowRun, WorkflowRunError
 from tests.emulated_services import EmulatedServices
 from tests.helpers import first_event

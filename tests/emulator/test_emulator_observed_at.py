@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_workflow_runs.emulator import Emulator, ManualClock
-from airflow_workflow_runs.emulator.glue import JOB_RUNS
+from airflow_workflow_runs.emulator.glue_jobs import JOB_RUNS
 
 
 def test_workflow_run_observations_are_noted_with_the_store_clock(make_glue: Any):

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import json
 import logging
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
@@ -44,6 +45,15 @@ from urllib.parse import quote
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef
 from airflow_workflow_runs.clients.logic_apps_azure import ASYNC_PATH_MODULES, AsyncClients, LogicAppsSettings
+from airflow_workflow_runs.clients.logic_apps_calls import (
+    Page,
+    advance,
+    callback_call,
+    callback_url,
+    run_call,
+    run_pages,
+    run_wire,
+)
 from airflow_workflow_runs.clients.logic_apps_errors import (
     BEARER_TOKEN,
     SAS_SIGNATURE,
@@ -155,31 +165,16 @@ class LogicAppsRunClient(RunClient):
 
     def get_run(self, ref: RunRef) -> WorkflowRun:
         ref = self.validate_ref(ref)
-        try:
-            if "site_name" in ref:
-                model = self._sdk.web_for(ref["subscription_id"]).workflow_runs.get(
-                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
-                )
-                raw = model.as_dict()
-            else:
-                raw = self._sdk.arm_call("GET", _consumption_path(ref, "runs", ref["run_name"]))
-        except Exception as error:
-            raise self._translate(error, ref) from None
+        call = run_call(ref, "get")
+        with self._translating(ref):
+            raw = run_wire(call, self._sdk.perform(call))
         return self.parse_run(raw, ref)
 
     async def aget_run(self, ref: RunRef) -> WorkflowRun:
         ref = self.validate_ref(ref)
-        try:
-            if "site_name" in ref:
-                web = await self._sdk.aio_web_for(ref["subscription_id"])
-                model = await web.workflow_runs.get(
-                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
-                )
-                raw = model.as_dict()
-            else:
-                raw = await self._sdk.aarm_call("GET", _consumption_path(ref, "runs", ref["run_name"]))
-        except Exception as error:
-            raise self._translate(error, ref) from None
+        call = run_call(ref, "get")
+        with self._translating(ref):
+            raw = run_wire(call, await self._sdk.aperform(call))
         return self.parse_run(raw, ref)
 
     def iter_runs(
@@ -193,73 +188,30 @@ class LogicAppsRunClient(RunClient):
     def _pages(
         self, base: Mapping[str, str], run_filter: str | None, page_size: int, max_pages: int
     ) -> Iterator[list[WorkflowRun]]:
-        """ListWorkflowRuns pages (newest first) of a validated workflow, following ``nextLink``."""
-        what = f"runs of {describe_ref(self.service, base)}"
-        try:
-            if "site_name" in base:
-                pages = (
-                    self._sdk.web_for(base["subscription_id"])
-                    .workflow_runs.list(
-                        base["resource_group_name"],
-                        base["site_name"],
-                        base["workflow_name"],
-                        top=page_size,
-                        filter=run_filter,
-                    )
-                    .by_page()
-                )
-                for count, page in enumerate(pages, 1):
-                    yield [self._listed_run(base, model.as_dict()) for model in page]
-                    if count >= max_pages:
-                        return
-            else:
-                params = {"$top": str(page_size)}
-                if run_filter:
-                    params["$filter"] = run_filter
-                url: str | None = _consumption_path(base, "runs")
-                for _ in range(max_pages):
-                    assert url is not None
-                    body = self._sdk.arm_call("GET", url, params=params)
-                    yield [self._listed_run(base, raw) for raw in body.get("value") or []]
-                    url, params = body.get("nextLink"), {}
-                    if not url:
-                        return
-        except WorkflowRunError:
-            raise
-        except Exception as error:
-            raise self._translate(error, base, what=what) from None
+        """The pages of :func:`.logic_apps_calls.run_pages`, its I/O done by the sync clients."""
+        steps = run_pages(base, run_filter, page_size, max_pages, self._listed_run)
+        answer: Any = None
+        with self._translating(base, what=f"runs of {describe_ref(self.service, base)}"):
+            while (step := advance(steps, answer)) is not None:
+                if isinstance(step, Page):
+                    yield step.runs
+                    answer = None
+                else:
+                    answer = self._sdk.perform(step)
 
     async def _apages(
         self, base: Mapping[str, str], run_filter: str | None, page_size: int, max_pages: int
     ) -> AsyncGenerator[list[WorkflowRun], None]:
-        """:meth:`_pages` through the aio clients; SDK errors are left to the caller to translate."""
-        if "site_name" in base:
-            web = await self._sdk.aio_web_for(base["subscription_id"])
-            pages = web.workflow_runs.list(
-                base["resource_group_name"],
-                base["site_name"],
-                base["workflow_name"],
-                top=page_size,
-                filter=run_filter,
-            ).by_page()
-            count = 0
-            async for page in pages:
-                yield [self._listed_run(base, model.as_dict()) async for model in page]
-                count += 1
-                if count >= max_pages:
-                    return
-        else:
-            params = {"$top": str(page_size)}
-            if run_filter:
-                params["$filter"] = run_filter
-            url: str | None = _consumption_path(base, "runs")
-            for _ in range(max_pages):
-                assert url is not None
-                body = await self._sdk.aarm_call("GET", url, params=params)
-                yield [self._listed_run(base, raw) for raw in body.get("value") or []]
-                url, params = body.get("nextLink"), {}
-                if not url:
-                    return
+        """:meth:`_pages`, its I/O done by the aio clients."""
+        steps = run_pages(base, run_filter, page_size, max_pages, self._listed_run)
+        answer: Any = None
+        with self._translating(base, what=f"runs of {describe_ref(self.service, base)}"):
+            while (step := advance(steps, answer)) is not None:
+                if isinstance(step, Page):
+                    yield step.runs
+                    answer = None
+                else:
+                    answer = await self._sdk.aperform(step)
 
     def _listed_run(self, base: Mapping[str, str], raw: Any) -> WorkflowRun:
         name = raw.get("name") if isinstance(raw, Mapping) else None
@@ -280,12 +232,10 @@ class LogicAppsRunClient(RunClient):
         newest runs found are returned and a warning is logged.
         """
         base = self.validate_workflow(workflow)
-        found: list[WorkflowRun] = []
-        for number, page in enumerate(self._pages(base, window_filter(window), page_size, WINDOW_MAX_PAGES), 1):
-            if collect_window_page(page, window, found):
+        found, take = self._window_collector(base, window, page_size)
+        for page in self._pages(base, window_filter(window), page_size, WINDOW_MAX_PAGES):
+            if take(page):
                 break
-            if number >= WINDOW_MAX_PAGES:
-                self._warn_capped(base, number, page_size, window)
         return newest_first(found)
 
     async def alist_runs_in_window(
@@ -293,21 +243,30 @@ class LogicAppsRunClient(RunClient):
     ) -> list[WorkflowRun]:
         """:meth:`list_runs_in_window` through the aio clients (as ``aget_run``)."""
         base = self.validate_workflow(workflow)
-        found: list[WorkflowRun] = []
-        number = 0
-        try:
-            async with aclosing(self._apages(base, window_filter(window), page_size, WINDOW_MAX_PAGES)) as pages:
-                async for page in pages:
-                    number += 1
-                    if collect_window_page(page, window, found):
-                        break
-                    if number >= WINDOW_MAX_PAGES:
-                        self._warn_capped(base, number, page_size, window)
-        except WorkflowRunError:
-            raise
-        except Exception as error:
-            raise self._translate(error, base, what=f"runs of {describe_ref(self.service, base)}") from None
+        found, take = self._window_collector(base, window, page_size)
+        async with aclosing(self._apages(base, window_filter(window), page_size, WINDOW_MAX_PAGES)) as pages:
+            async for page in pages:
+                if take(page):
+                    break
         return newest_first(found)
+
+    def _window_collector(
+        self, base: Mapping[str, str], window: TimeWindow, page_size: int
+    ) -> tuple[list[WorkflowRun], Callable[[list[WorkflowRun]], bool]]:
+        """The runs found so far, and what takes each page: true once paging can stop (a run older
+        than the window); a warning at the last page allowed."""
+        found: list[WorkflowRun] = []
+        numbers = itertools.count(1)
+
+        def take(page: list[WorkflowRun]) -> bool:
+            number = next(numbers)
+            if collect_window_page(page, window, found):
+                return True
+            if number >= WINDOW_MAX_PAGES:
+                self._warn_capped(base, number, page_size, window)
+            return False
+
+        return found, take
 
     def _warn_capped(self, base: Mapping[str, str], pages: int, page_size: int, window: TimeWindow) -> None:
         log.warning(
@@ -342,17 +301,9 @@ class LogicAppsRunClient(RunClient):
             json.dumps(body)
         except (TypeError, ValueError) as error:  # ours, before any request: not an answer to retry
             raise InvalidRunReference(f"{what}: the body is not JSON-serializable ({error})") from None
-        try:
-            if "site_name" in base:
-                callback = self._sdk.web_for(base["subscription_id"]).workflow_triggers.list_callback_url(
-                    base["resource_group_name"], base["site_name"], base["workflow_name"], trigger
-                )
-                url = callback.value
-            else:
-                answer = self._sdk.arm_call("POST", _consumption_path(base, "triggers", trigger, "listCallbackUrl"))
-                url = answer.get("value")
-        except Exception as error:
-            raise self._translate(error, base, what=what) from None
+        call = callback_call(base, trigger)
+        with self._translating(base, what=what):
+            url = callback_url(call, self._sdk.perform(call))
         if not isinstance(url, str) or not url:
             raise ServiceError(f"{what} has no callback URL: only Request triggers can be started by this operator")
         headers = {"Content-Type": "application/json"}
@@ -398,32 +349,13 @@ class LogicAppsRunClient(RunClient):
     def cancel_run(self, ref: RunRef) -> None:
         """Cancel (``.../runs/{run}/cancel``); a run that has already ended is left as it is."""
         ref = self.validate_ref(ref)
-        try:
-            if "site_name" in ref:
-                self._sdk.web_for(ref["subscription_id"]).workflow_runs.cancel(
-                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
-                )
-            else:
-                self._sdk.arm_call("POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
-        except Exception as error:
-            if error_status(error) == 409:
-                return  # not running any more: nothing to cancel
-            raise self._translate(error, ref) from None
+        with self._translating(ref, cancelling=True):
+            self._sdk.perform(run_call(ref, "cancel"))
 
     async def acancel_run(self, ref: RunRef) -> None:
         ref = self.validate_ref(ref)
-        try:
-            if "site_name" in ref:
-                web = await self._sdk.aio_web_for(ref["subscription_id"])
-                await web.workflow_runs.cancel(
-                    ref["resource_group_name"], ref["site_name"], ref["workflow_name"], ref["run_name"]
-                )
-            else:
-                await self._sdk.aarm_call("POST", _consumption_path(ref, "runs", ref["run_name"], "cancel"))
-        except Exception as error:
-            if error_status(error) == 409:
-                return
-            raise self._translate(error, ref) from None
+        with self._translating(ref, cancelling=True):
+            await self._sdk.aperform(run_call(ref, "cancel"))
 
     # -- console --------------------------------------------------------------------------------
 
@@ -491,6 +423,20 @@ class LogicAppsRunClient(RunClient):
         text = SAS_SIGNATURE.sub(r"\1***", text)
         return BEARER_TOKEN.sub(r"\1***", text)
 
+    @contextlib.contextmanager
+    def _translating(
+        self, ref: Mapping[str, str], what: str | None = None, *, cancelling: bool = False
+    ) -> Iterator[None]:
+        """SDK errors in the block raised as the model's; cancelling, a 409 means the run has ended."""
+        try:
+            yield
+        except WorkflowRunError:
+            raise
+        except Exception as error:
+            if cancelling and error_status(error) == 409:
+                return  # not running any more: nothing to cancel
+            raise self._translate(error, ref, what=what) from None
+
     def _translate(self, error: BaseException, ref: Mapping[str, str], what: str | None = None) -> WorkflowRunError:
         tier = "Standard" if "site_name" in ref else "Consumption"
         hint = (
@@ -511,18 +457,3 @@ def _given(value: Any, default: str | None) -> Any:
 
 def _segment(field_name: str, value: object) -> str:
     return check_string(field_name, value, pattern=SEGMENT_PATTERN, rule=SEGMENT_RULE, service=SERVICE)
-
-
-def _consumption_path(ref: Mapping[str, str], *tail: str) -> str:
-    parts = [
-        "subscriptions",
-        ref["subscription_id"],
-        "resourceGroups",
-        ref["resource_group_name"],
-        "providers",
-        "Microsoft.Logic",
-        "workflows",
-        ref["workflow_name"],
-        *tail,
-    ]
-    return "/" + "/".join(quote(part, safe="") for part in parts)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from airflow_workflow_runs.clients.io import run_blocking
@@ -40,6 +40,7 @@ from airflow_workflow_runs.clients.logic_apps_azure import (
     close_at_loop_shutdown,
     web_client,
 )
+from airflow_workflow_runs.clients.logic_apps_calls import ArmCall, NextPage, OpenPages, Step, WebCall
 
 
 class SdkClients:
@@ -89,9 +90,18 @@ class SdkClients:
             )
         return self.arm
 
-    def arm_call(self, method: str, url: str, params: Mapping[str, str] | None = None) -> Any:
-        """One ARM request (see :meth:`arm_request`); its JSON, or the SDK's exception."""
-        return arm_result(self.arm_client().send_request(self.arm_request(method, url, params)))
+    def perform(self, step: Step) -> Any:
+        """The answer to one step of :mod:`.logic_apps_calls` (the SDK's exception if it fails)."""
+        if isinstance(step, ArmCall):
+            return arm_result(self.arm_client().send_request(arm_request(self.settings, step)))
+        if isinstance(step, NextPage):
+            page = next(step.pager, None)
+            return None if page is None else [model.as_dict() for model in page]
+        if isinstance(step, OpenPages):
+            return iter(_operation(self.web_for(step.call.subscription_id), step.call).by_page())
+        if isinstance(step, WebCall):
+            return _operation(self.web_for(step.subscription_id), step)
+        raise TypeError(f"not an SDK call: {step!r}")
 
     def close(self) -> None:
         """Close the synchronous SDK clients and credential (the aio ones close with their loop)."""
@@ -145,10 +155,19 @@ class SdkClients:
             clients.arm = clients.arm or arm  # another wait may have built one meanwhile: keep one
         return clients.arm
 
-    async def aarm_call(self, method: str, url: str, params: Mapping[str, str] | None = None) -> Any:
-        """:meth:`arm_call` through the aio pipeline."""
-        arm = await self.aio_arm_client()
-        return arm_result(await arm.send_request(self.arm_request(method, url, params)))
+    async def aperform(self, step: Step) -> Any:
+        """:meth:`perform` through the aio clients, in the event loop."""
+        if isinstance(step, ArmCall):
+            arm = await self.aio_arm_client()
+            return arm_result(await arm.send_request(arm_request(self.settings, step)))
+        if isinstance(step, NextPage):
+            page = await anext(step.pager, None)
+            return None if page is None else [model.as_dict() async for model in page]
+        if isinstance(step, OpenPages):
+            return _operation(await self.aio_web_for(step.call.subscription_id), step.call).by_page()
+        if isinstance(step, WebCall):
+            return await _operation(await self.aio_web_for(step.subscription_id), step)
+        raise TypeError(f"not an SDK call: {step!r}")
 
     def _new_async_arm_client(self, credential: Any) -> Any:
         from azure.mgmt.core import AsyncARMPipelineClient
@@ -161,14 +180,19 @@ class SdkClients:
             **kwargs,
         )
 
-    # -- both -------------------------------------------------------------------------------------
 
-    def arm_request(self, method: str, url: str, params: Mapping[str, str] | None = None) -> Any:
-        """One ARM request; a relative ``url`` gets the api-version, a ``nextLink`` is sent as it is."""
-        from azure.core.rest import HttpRequest
+def _operation(web: Any, call: WebCall) -> Any:
+    """``call`` on an azure-mgmt-web client: the answer (sync), an awaitable (aio) or a pager (a listing)."""
+    return getattr(getattr(web, call.group), call.operation)(*call.args, **call.kwargs)
 
-        query: dict[str, str] = {}
-        if "://" not in url:
-            url = self.settings.endpoint + url
-            query = {"api-version": CONSUMPTION_API_VERSION, **(params or {})}
-        return HttpRequest(method, url, params=query, headers={"Accept": "application/json"})
+
+def arm_request(settings: LogicAppsSettings, call: ArmCall) -> Any:
+    """The ``HttpRequest`` of an :class:`ArmCall`: a relative url gets the api-version, a ``nextLink``
+    is sent as it is."""
+    from azure.core.rest import HttpRequest
+
+    url, query = call.url, {}
+    if "://" not in url:
+        url = settings.endpoint + url
+        query = {"api-version": CONSUMPTION_API_VERSION, **call.params}
+    return HttpRequest(call.method, url, params=query, headers={"Accept": "application/json"})

@@ -49,14 +49,14 @@ def provider_info(services: Iterable[ServiceDeclaration]) -> dict[str, Any]:
         "sensors": [
             *(_modules(s, "sensors") for s in services),
             # One sensor gates on runs of every service.
-            {"integration-name": shared, "python-modules": [f"{PACKAGE}.sensors.workflow_runs"]},
+            {"integration-name": shared, "python-modules": [f"{PACKAGE}.sensors.cross_cloud_gate"]},
         ],
         "operators": [_modules(s, "operators") for s in services],
         "triggers": [
             # One generic trigger serves every service.
             {
                 "integration-name": shared,
-                "python-modules": [f"{PACKAGE}.triggers.workflow_run", f"{PACKAGE}.triggers.workflow_runs"],
+                "python-modules": [f"{PACKAGE}.triggers.workflow_run", f"{PACKAGE}.triggers.cross_cloud_gate"],
             },
         ],
         "config": {

@@ -9,7 +9,7 @@
    workflow, so no two share a read (ours: ``WorkflowRunTrigger``; amazon: ``GlueJobCompleteTrigger``),
    against the bundled emulator, which runs here in the driver so its work is not billed to either
    side. One child process per side.
-3. Gate: a task waiting on N runs of one Glue workflow. Ours: ONE ``WorkflowRunsTrigger`` holding
+3. Gate: a task waiting on N runs of one Glue workflow. Ours: ONE ``CrossCloudGateTrigger`` holding
    N targets (one GetWorkflowRuns per poll for all of them), and N independent ``WorkflowRunTrigger``
    (which share one GetWorkflowRuns per poll round, too); amazon: N ``GlueJobCompleteTrigger``
    (it has no workflow-run trigger).
@@ -241,7 +241,7 @@ def _trigger_summary(results: dict[str, Any], args: argparse.Namespace) -> dict[
 
 #: Gate sides: report name -> (trigger_cost.py side, what it is).
 GATE_SIDES = {
-    "ours": ("gate", "ours: 1 `WorkflowRunsTrigger` (a gate)"),
+    "ours": ("gate", "ours: 1 `CrossCloudGateTrigger` (a gate)"),
     "ours_waits": ("ours", "ours: N independent `WorkflowRunTrigger` (shared reads)"),
     "amazon": ("amazon", "amazon: N `GlueJobCompleteTrigger`"),
 }

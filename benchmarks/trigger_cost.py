@@ -12,7 +12,7 @@ The spec names each run as ``[workflow or job, run id]``. Sides: ``ours`` = ``Wo
 on ``GlueWorkflowRunHook`` (GetWorkflowRun for a run alone in its workflow; waits on runs of one
 workflow share GetWorkflowRuns, see ``triggers/shared_reads.py``); ``amazon`` =
 ``GlueJobCompleteTrigger`` (GetJobRun through an aiobotocore waiter); ``gate`` = ONE
-``WorkflowRunsTrigger`` holding every run (policy ``all``). The first two make one trigger per run.
+``CrossCloudGateTrigger`` holding every run (policy ``all``). The first two make one trigger per run.
 With ``deferred_together``, our triggers all say they deferred at the same moment
 (``last_poll_at``, so their first polls come one interval later, together), as the gate says.
 Our waits' polls are counted in the child (by wrapping ``read_run_renewing``, instrumentation only): how
@@ -110,13 +110,13 @@ class Ours(Side):
 
 
 class Gate(Ours):
-    """Ours, as a gate: ONE ``WorkflowRunsTrigger`` holding a ``RunTarget`` per run, policy ``all``."""
+    """Ours, as a gate: ONE ``CrossCloudGateTrigger`` holding a ``RunTarget`` per run, policy ``all``."""
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         super().__init__(spec)
-        from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
+        from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger
 
-        self._gate_class = WorkflowRunsTrigger
+        self._gate_class = CrossCloudGateTrigger
 
     def triggers(self, targets: Sequence[Target]) -> list[Any]:
         run_targets = [

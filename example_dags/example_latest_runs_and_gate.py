@@ -18,11 +18,11 @@ import datetime
 from airflow.sdk import DAG, task
 
 from airflow_workflow_runs.sensors.codecatalyst import CodeCatalystWorkflowRunSensor
+from airflow_workflow_runs.sensors.cross_cloud_gate import CrossCloudGateSensor
 from airflow_workflow_runs.sensors.datadog import DatadogWorkflowInstanceSensor
 from airflow_workflow_runs.sensors.dataworks import DataWorksWorkflowInstanceSensor
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
 from airflow_workflow_runs.sensors.logic_apps import LogicAppsWorkflowRunSensor
-from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
 
 # Runs that started in the ten minutes before this DAG run, or since.
 RECENT = "{{ (dag_run.run_after - macros.timedelta(minutes=10)).isoformat() }}"
@@ -53,7 +53,7 @@ with DAG(
         LogicAppsWorkflowRunSensor(task_id="latest_logic_apps", **LOGIC_APPS, **WAIT),
     ]
 
-    gate = WorkflowRunsSensor(
+    gate = CrossCloudGateSensor(
         task_id="gate_next_runs",
         policy="all",
         runs=[

@@ -102,9 +102,9 @@ async def main(spec: dict[str, Any], watch: LoopImportWatch) -> dict[str, Any]:
     stop = asyncio.Event()
     beat = asyncio.create_task(heartbeat(lags, stop))
     single = importlib.import_module("airflow_workflow_runs.triggers.workflow_run")
-    many = importlib.import_module("airflow_workflow_runs.triggers.workflow_runs")
+    many = importlib.import_module("airflow_workflow_runs.triggers.cross_cloud_gate")
     triggers = [single.WorkflowRunTrigger(**kwargs) for kwargs in spec["waits"]]
-    triggers += [many.WorkflowRunsTrigger(**kwargs) for kwargs in spec["gates"]]
+    triggers += [many.CrossCloudGateTrigger(**kwargs) for kwargs in spec["gates"]]
     events = await asyncio.gather(*(first_event(trigger) for trigger in triggers))
     for kwargs in spec["kills"]:  # a user kills a deferred operator task: on_kill cancels the run
         await single.WorkflowRunTrigger(**kwargs).on_kill()

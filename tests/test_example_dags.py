@@ -23,5 +23,5 @@ def test_example_dags_import_without_errors(airflow_db):
         "example_latest_runs_and_gate",
     } <= set(bag.dag_ids)
     gate = bag.get_dag("example_latest_runs_and_gate").get_task("gate_next_runs")
-    assert type(gate).__name__ == "WorkflowRunsSensor"
+    assert type(gate).__name__ == "CrossCloudGateSensor"
     assert {run["service"] for run in gate.runs} == {"glue", "codecatalyst", "datadog", "dataworks", "logic_apps"}

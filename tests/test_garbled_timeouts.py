@@ -61,9 +61,9 @@ def test_a_poking_wait_on_garbage_times_out_saying_the_service_kept_answering_ga
 
 
 def test_a_gate_on_garbage_times_out_saying_the_service_kept_answering_garbage(emu, glue_conn):
-    from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
+    from airflow_workflow_runs.sensors.cross_cloud_gate import CrossCloudGateSensor
     from airflow_workflow_runs.targets import RunTarget
-    from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
+    from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger
 
     run_id = emu.glue.add_run("etl", [{"status": "RUNNING"}])
     emu.add_fault(HTML_200)
@@ -73,7 +73,7 @@ def test_a_gate_on_garbage_times_out_saying_the_service_kept_answering_garbage(e
         hook_kwargs={"aws_conn_id": glue_conn},
         ref={"workflow_name": "etl", "run_id": run_id},
     )
-    trigger = WorkflowRunsTrigger(
+    trigger = CrossCloudGateTrigger(
         targets=[target.to_dict()],
         poll_interval=0.1,
         deadline=time.time() + 1.5,
@@ -81,6 +81,6 @@ def test_a_gate_on_garbage_times_out_saying_the_service_kept_answering_garbage(e
     )
     event = first_event(trigger)
     assert event["status"] == "timeout" and "kept answering garbled data" in event["note"]
-    gate = WorkflowRunsSensor(task_id="gate", runs=[{"service": "glue", "workflow_name": "etl", "run_id": run_id}])
+    gate = CrossCloudGateSensor(task_id="gate", runs=[{"service": "glue", "workflow_name": "etl", "run_id": run_id}])
     with pytest.raises(AirflowSensorTimeout, match="kept answering garbled data"):
         gate.execute_complete({"ti": StandInTaskInstance()}, event)

@@ -17,8 +17,8 @@ from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
+from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
 from tests.helpers import MODES, START, StandInTaskInstance, first_event, states, xcom
 
 DAY = datetime(2026, 11, 20, tzinfo=timezone.utc)
@@ -140,7 +140,7 @@ def test_with_no_run_yet_the_deferral_holds_the_workflow_window_and_first_poll(e
     with pytest.raises(TaskDeferred) as deferred:
         task.execute({"ti": ti})
     trigger = deferred.value.trigger
-    assert isinstance(trigger, WorkflowRunsTrigger)
+    assert isinstance(trigger, CrossCloudGateTrigger)
     path, kwargs = trigger.serialize()
     (target,) = kwargs["targets"]
     assert target["workflow"] == {"workflow_name": "etl"} and target["ref"] is None

@@ -19,9 +19,9 @@ from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.hooks.glue import GlueWorkflowRunHook
 from airflow_workflow_runs.model import TransientServiceError, WorkflowRun
 from airflow_workflow_runs.targets import RunTarget
+from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger
 from airflow_workflow_runs.triggers.shared_reads import PollTime, read_run
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
 
 HOOK = "airflow_workflow_runs.hooks.glue.GlueWorkflowRunHook"
 RUNNING_THEN_DONE = [{"status": "RUNNING", "polls": 3}, {"status": "COMPLETED"}]
@@ -36,11 +36,11 @@ def wait_on(glue_conn: str, workflow: str, run_id: str, **kwargs: object) -> Wor
     )
 
 
-def gate_on(glue_conn: str, workflow: str, run_id: str, **kwargs: object) -> WorkflowRunsTrigger:
+def gate_on(glue_conn: str, workflow: str, run_id: str, **kwargs: object) -> CrossCloudGateTrigger:
     ref = {"workflow_name": workflow, "run_id": run_id}
     target = RunTarget(service="glue", hook_class=HOOK, hook_kwargs={"aws_conn_id": glue_conn}, ref=ref)
     first_poll_at = datetime.now(timezone.utc).isoformat()
-    return WorkflowRunsTrigger(targets=[target.to_dict()], first_poll_at=first_poll_at, **kwargs)  # type: ignore[arg-type]
+    return CrossCloudGateTrigger(targets=[target.to_dict()], first_poll_at=first_poll_at, **kwargs)  # type: ignore[arg-type]
 
 
 async def first_event(trigger) -> dict:

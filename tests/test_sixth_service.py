@@ -19,7 +19,7 @@ from airflow.sdk import DAG
 from airflow_workflow_runs import services
 from airflow_workflow_runs.emulator import Emulator
 from airflow_workflow_runs.get_provider_info import provider_info
-from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
+from airflow_workflow_runs.sensors.cross_cloud_gate import CrossCloudGateSensor
 from tests.helpers import MODES, START, states, xcom
 from tests.toy_service import TOY, ToyRunOperator, ToyRunSensor, ToyService
 
@@ -86,7 +86,7 @@ def test_its_operator_starts_one_run_and_waits_for_it(toy, run_dag, dag_id, defe
 def test_the_gate_follows_its_runs_beside_nothing_else(toy, run_dag, dag_id):
     first, second = toy.add_run(steps=1), toy.add_run(steps=3)
     with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
-        WorkflowRunsSensor(
+        CrossCloudGateSensor(
             task_id="gate",
             runs=[{"service": "toy", "run_id": first}, {"service": "toy", "run_id": second, "conn_id": "toy_default"}],
             poke_interval=0.1,

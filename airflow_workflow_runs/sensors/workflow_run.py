@@ -244,10 +244,10 @@ class WorkflowRunSensor(BaseSensorOperator):
             window=window,
         )
         assert self._first_poll_at is not None
-        from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger  # not at DAG parse
+        from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger  # not at DAG parse
 
         self.defer(
-            trigger=WorkflowRunsTrigger(
+            trigger=CrossCloudGateTrigger(
                 targets=[target.to_dict()],
                 poll_interval=self.poke_interval,
                 deadline=deadline,

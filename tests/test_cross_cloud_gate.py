@@ -1,4 +1,4 @@
-"""WorkflowRunsSensor: one task gates on many runs, in several services, by an all/any policy."""
+"""CrossCloudGateSensor: one task gates on many runs, in several services, by an all/any policy."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_workflow_runs.outcome import WatchedRunFailed
-from airflow_workflow_runs.sensors.workflow_runs import WorkflowRunsSensor
-from airflow_workflow_runs.triggers.workflow_runs import WorkflowRunsTrigger
+from airflow_workflow_runs.sensors.cross_cloud_gate import CrossCloudGateSensor
+from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger
 from tests.helpers import MODES, START, StandInTaskInstance, first_event, states, xcom
 
 SPACE, PROJECT = "acme", "web"
@@ -36,7 +36,7 @@ def codecatalyst(run_id: str) -> dict:
 
 def gate(dag_id: str, runs: list[dict], mode: str, **kwargs) -> DAG:
     with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
-        WorkflowRunsSensor(task_id="gate", runs=runs, poke_interval=0.1, **MODES[mode], **kwargs)
+        CrossCloudGateSensor(task_id="gate", runs=runs, poke_interval=0.1, **MODES[mode], **kwargs)
     return dag
 
 
@@ -73,7 +73,7 @@ def test_the_fail_fast_message_names_the_failed_run_and_every_other_runs_state(e
     running = emu.glue.add_run("etl", [{"status": "RUNNING"}])
     failed = emu.codecatalyst.add_run(SPACE, PROJECT, [{"status": "FAILED"}])
     emu.glue.define_workflow("later")
-    task = WorkflowRunsSensor(
+    task = CrossCloudGateSensor(
         task_id="gate",
         runs=[glue(running), codecatalyst(failed), glue(workflow="later", started_after="2026-01-01")],
         poke_interval=0.05,
@@ -116,7 +116,7 @@ def test_runs_of_one_glue_workflow_share_one_request_per_poll(emu, glue_conn, cc
     ]
     other = emu.glue.add_run("other", [{"status": "RUNNING", "polls": 3}, {"status": "COMPLETED"}])
     built = emu.codecatalyst.add_run(SPACE, PROJECT, [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}])
-    task = WorkflowRunsSensor(
+    task = CrossCloudGateSensor(
         task_id="gate",
         runs=[*(glue(run_id) for run_id in glue_runs), glue(other, workflow="other"), codecatalyst(built)],
         poke_interval=0.01,
@@ -137,7 +137,7 @@ def test_runs_of_one_glue_workflow_share_one_request_per_poll(emu, glue_conn, cc
 def test_a_run_chosen_by_the_trigger_is_pinned_in_the_kwargs_of_the_next_deferral(emu, glue_conn):
     emu.glue.define_workflow("nightly")
     fixed = emu.glue.add_run("etl", [{"status": "RUNNING"}])
-    task = WorkflowRunsSensor(
+    task = CrossCloudGateSensor(
         task_id="gate",
         runs=[glue(fixed), glue(workflow="nightly", started_after="2026-01-01")],
         poke_interval=0.01,
@@ -152,7 +152,7 @@ def test_a_run_chosen_by_the_trigger_is_pinned_in_the_kwargs_of_the_next_deferra
     assert event["status"] == "pinned"
 
     # The task resumes in a new process: a new operator object, nothing kept in memory.
-    resumed = WorkflowRunsSensor(task_id="gate", runs=task.runs, poke_interval=0.01, deferrable=True)
+    resumed = CrossCloudGateSensor(task_id="gate", runs=task.runs, poke_interval=0.01, deferrable=True)
     with pytest.raises(TaskDeferred) as again:
         resumed.execute_complete({"ti": ti}, event)
     path, kwargs = again.value.trigger.serialize()
@@ -170,7 +170,7 @@ def test_a_run_chosen_by_the_trigger_is_pinned_in_the_kwargs_of_the_next_deferra
 
 def test_a_timeout_names_every_runs_state(emu, glue_conn):
     running = emu.glue.add_run("etl", [{"status": "RUNNING"}])
-    trigger = WorkflowRunsTrigger(
+    trigger = CrossCloudGateTrigger(
         targets=[
             {
                 "service": "glue",
@@ -185,7 +185,7 @@ def test_a_timeout_names_every_runs_state(emu, glue_conn):
     )
     event = first_event(trigger)
     assert event["status"] == "timeout"
-    task = WorkflowRunsSensor(task_id="gate", runs=[glue(running)], timeout=1)
+    task = CrossCloudGateSensor(task_id="gate", runs=[glue(running)], timeout=1)
     with pytest.raises(Exception, match=f"run_id='{running}'\\) is RUNNING"):
         task.execute_complete({"ti": StandInTaskInstance()}, event)
 
@@ -202,17 +202,17 @@ def test_a_timeout_names_every_runs_state(emu, glue_conn):
 )
 def test_references_that_cannot_name_a_run_are_rejected_when_the_dag_is_parsed(runs, match):
     with pytest.raises(ValueError, match=match):
-        WorkflowRunsSensor(task_id="gate", runs=runs)
+        CrossCloudGateSensor(task_id="gate", runs=runs)
 
 
 def test_policy_must_be_all_or_any():
     with pytest.raises(ValueError, match="policy must be 'all' or 'any'"):
-        WorkflowRunsSensor(task_id="gate", runs=[glue("wr_1")], policy="most")
+        CrossCloudGateSensor(task_id="gate", runs=[glue("wr_1")], policy="most")
 
 
 def test_invalid_ids_fail_before_any_request(emu, glue_conn, cc_conn):
     good = emu.glue.add_run("etl", [{"status": "RUNNING"}])
-    task = WorkflowRunsSensor(task_id="gate", runs=[glue(good), codecatalyst("not-a-uuid")])
+    task = CrossCloudGateSensor(task_id="gate", runs=[glue(good), codecatalyst("not-a-uuid")])
     with pytest.raises(WatchedRunFailed, match="run_id"):
         task.execute({"ti": StandInTaskInstance()})
     assert emu.requests() == []
@@ -226,7 +226,7 @@ def test_a_missing_connection_fails_the_gate_naming_it(emu, glue_conn):
         "instance_id": "abc",
         "conn_id": "no_such_conn",
     }
-    task = WorkflowRunsSensor(task_id="gate", runs=[glue(good), missing], policy="any", timeout=600)
+    task = CrossCloudGateSensor(task_id="gate", runs=[glue(good), missing], policy="any", timeout=600)
     with pytest.raises(Exception, match="no_such_conn"):
         task.execute({"ti": StandInTaskInstance()})
     assert emu.requests() == []
@@ -236,7 +236,7 @@ def test_a_window_per_reference_overrides_the_sensors(emu, glue_conn):
     now = datetime.now(timezone.utc)
     old = emu.glue.add_run("etl", [{"status": "COMPLETED"}], started_on=(now - timedelta(days=3)).timestamp())
     emu.glue.add_run("etl", [{"status": "STOPPED"}], started_on=(now - timedelta(hours=1)).timestamp())
-    task = WorkflowRunsSensor(
+    task = CrossCloudGateSensor(
         task_id="gate",
         runs=[
             glue(
@@ -258,7 +258,7 @@ def test_throttling_and_server_errors_only_delay_the_gate(emu, glue_conn, cc_con
     emu.add_fault(
         {"service": "codecatalyst", "operation": "GetWorkflowRun", "count": 1, "status": 429, "retry_after": 0.2}
     )
-    task = WorkflowRunsSensor(
+    task = CrossCloudGateSensor(
         task_id="gate", runs=[glue(first), glue(second), codecatalyst(built)], poke_interval=0.01, deferrable=True
     )
     with pytest.raises(TaskDeferred) as deferred:
@@ -280,7 +280,25 @@ def test_a_poking_gate_waits_as_long_as_a_service_asked(emu, glue_conn):
             "count": 2,
         }
     )
-    task = WorkflowRunsSensor(task_id="gate", runs=[glue(run_id)], poke_interval=0.05, mode="poke", timeout=30)
+    task = CrossCloudGateSensor(task_id="gate", runs=[glue(run_id)], poke_interval=0.05, mode="poke", timeout=30)
     assert [run["state"] for run in task.execute({"ti": StandInTaskInstance()})] == ["succeeded"]
     *_, throttled, next_poll = (r["time"] for r in emu.requests(service="glue", operation="GetWorkflowRun"))
     assert next_poll - throttled >= 1.0, "polled again before the Retry-After passed"
+
+
+def test_the_old_gate_names_still_work_for_a_release_with_a_warning():
+    import importlib
+
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    from airflow_workflow_runs.sensors.cross_cloud_gate import CrossCloudGateSensor
+    from airflow_workflow_runs.triggers.cross_cloud_gate import CrossCloudGateTrigger
+
+    with pytest.warns(AirflowProviderDeprecationWarning, match="CrossCloudGateSensor"):
+        assert importlib.import_module("airflow_workflow_runs.sensors.workflow_runs").WorkflowRunsSensor is (
+            CrossCloudGateSensor
+        )
+    # A trigger stored in the metadata DB under the old path (a deployment being upgraded) resumes.
+    from airflow._shared.module_loading import import_string  # what the triggerer resolves classpaths with
+
+    assert import_string("airflow_workflow_runs.triggers.workflow_runs.WorkflowRunsTrigger") is CrossCloudGateTrigger

@@ -17,7 +17,7 @@ from airflow.sdk import DAG
 
 from airflow_workflow_runs.clients.dataworks import DataWorksRunClient, default_credential
 from airflow_workflow_runs.clients.dataworks_runs import STATUS_TABLE, biz_date_ms
-from airflow_workflow_runs.emulator.dataworks import digest
+from airflow_workflow_runs.emulator.dataworks_auth import digest
 from airflow_workflow_runs.hooks.dataworks import DataWorksWorkflowInstanceHook
 from airflow_workflow_runs.model import (
     AccessDenied,

@@ -20,7 +20,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
 from airflow_workflow_runs.emulator import Emulator, ManualClock
-from airflow_workflow_runs.emulator.dataworks import BIZ_DATE_TZ, biz_date_ms
+from airflow_workflow_runs.emulator.dataworks_wire import BIZ_DATE_TZ, biz_date_ms
 from airflow_workflow_runs.emulator.scenarios import (
     DEMO_CODECATALYST_PROJECT,
     DEMO_CODECATALYST_SPACE,

@@ -73,7 +73,7 @@ def run_soak(config: Config, out: Any = sys.stdout) -> dict[str, Any]:
     import asyncio
 
     from airflow_workflow_runs.emulator import Emulator
-    from airflow_workflow_runs.hooks.base import clear_shared_clients
+    from airflow_workflow_runs.hooks.shared_clients import clear_shared_clients
     from soak import plan
     from soak.capture import Capture, leaks
     from soak.driver import Driver

@@ -31,7 +31,7 @@ for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "AWS_", "A
     del os.environ[_name]  # nothing from the developer's shell reaches the tests
 
 from airflow_workflow_runs.emulator import Emulator  # noqa: E402  (after the environment is set)
-from airflow_workflow_runs.hooks.base import clear_shared_clients  # noqa: E402
+from airflow_workflow_runs.hooks.shared_clients import clear_shared_clients  # noqa: E402
 from tests.emulated_services import EmulatedServices  # noqa: E402
 from tests.helpers import (  # noqa: E402
     CODECATALYST_CONN_ID,

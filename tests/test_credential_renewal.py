@@ -16,7 +16,7 @@ import pytest
 
 from airflow_workflow_runs.emulator.connections import connection_env, emulator_connections
 from airflow_workflow_runs.emulator.sample_runs import SERVICES, add_sample_run
-from airflow_workflow_runs.hooks.base import clear_shared_clients
+from airflow_workflow_runs.hooks.shared_clients import clear_shared_clients
 from airflow_workflow_runs.model import AccessDenied, RunState, TransientServiceError
 from airflow_workflow_runs.registry import load_hook_class
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger

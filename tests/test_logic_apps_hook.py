@@ -8,8 +8,8 @@ import json
 import pytest
 
 from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
-from airflow_workflow_runs.hooks.base import clear_shared_clients
 from airflow_workflow_runs.hooks.logic_apps import LogicAppsWorkflowRunHook
+from airflow_workflow_runs.hooks.shared_clients import clear_shared_clients
 from airflow_workflow_runs.model import RunState
 from tests.logic_apps_helpers import CLIENT_SECRET, LA_CONN_ID, SUBSCRIPTION, TENANT, ref
 

@@ -16,12 +16,10 @@ wait. In the triggerer one rebuild serves every wait on the connection.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeGuard, TypeVar
@@ -31,6 +29,14 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
 from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS, run_blocking, set_io_threads_source
+from airflow_workflow_runs.hooks.shared_clients import (
+    BUILT_ONCE,
+    LOCKS,
+    REBUILD_FAILED,
+    SHARED,
+    CachedClient,
+    connection_fingerprint,
+)
 from airflow_workflow_runs.model import (
     AccessDenied,
     GarbledAnswer,
@@ -55,22 +61,6 @@ CONNECTION_REFRESH_SECONDS = 300.0
 #: refusal is the credential's, not a stale token's (a thousand waits on a connection whose secret
 #: is wrong rebuild its client at most once per this many seconds, not once per wait).
 RENEW_MIN_AGE_SECONDS = 30.0
-
-
-@dataclass
-class _CachedClient:
-    client: RunClient
-    fingerprint: str
-    checked_at: float
-    built_at: float = 0.0
-    renewed: bool = False  # built after its predecessor was refused
-
-
-_SHARED: dict[tuple[str, str | None, str], _CachedClient] = {}
-_BUILT_ONCE: set[type] = set()
-#: The last failed rebuild per shared key: (the refused client, when, the error every wait gets).
-_REBUILD_FAILED: dict[tuple[str, str | None, str], tuple[RunClient, float, TransientServiceError]] = {}
-_LOCKS: dict[tuple[int, tuple[str, str | None, str]], asyncio.Lock] = {}
 
 
 class WorkflowRunHook(BaseHook, Generic[ClientT]):
@@ -245,14 +235,14 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
     async def aget_client(self) -> ClientT:
         """The process-wide client for this connection and these options."""
         key = self._shared_key()
-        cached = _SHARED.get(key)
+        cached = SHARED.get(key)
         now = time.monotonic()
         if cached is not None and now - cached.checked_at < CONNECTION_REFRESH_SECONDS:
             return cached.client  # type: ignore[return-value]
         # One lock per event loop: the triggerer has one, tests start several.
-        lock = _LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
+        lock = LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
         async with lock:
-            cached = _SHARED.get(key)
+            cached = SHARED.get(key)
             if cached is not None and time.monotonic() - cached.checked_at < CONNECTION_REFRESH_SECONDS:
                 return cached.client  # type: ignore[return-value]
             conn = await self._aload_connection()
@@ -263,7 +253,7 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
             # Off the event loop: building a client imports its SDK, reads files (CA bundles, the
             # service model) and builds credentials.
             client = await run_blocking(self._build_async_client, conn)
-            _SHARED[key] = _CachedClient(client, fingerprint, time.monotonic(), time.monotonic())
+            SHARED[key] = CachedClient(client, fingerprint, time.monotonic(), time.monotonic())
             return client
 
     def _shared_key(self) -> tuple[str, str | None, str]:
@@ -274,15 +264,15 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         connection read again, unless another wait already did (then that one), or ``refused`` is
         itself a rebuilt client younger than ``RENEW_MIN_AGE_SECONDS``. Built off the event loop."""
         key = self._shared_key()
-        lock = _LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
+        lock = LOCKS.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
         async with lock:
-            cached = _SHARED.get(key)
+            cached = SHARED.get(key)
             if cached is not None and (
                 cached.client is not refused
                 or (cached.renewed and time.monotonic() - cached.built_at < RENEW_MIN_AGE_SECONDS)
             ):
                 return cached.client  # type: ignore[return-value]
-            failed = _REBUILD_FAILED.get(key)
+            failed = REBUILD_FAILED.get(key)
             if failed is not None and failed[0] is refused and time.monotonic() - failed[1] < RENEW_MIN_AGE_SECONDS:
                 raise failed[2]  # the rebuild for this refusal failed just now: not once per wait
             self.log.info("Reading connection %r again and rebuilding its client after an access error", self.conn_id)
@@ -291,11 +281,11 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
                 client = await run_blocking(self._build_async_client, conn)
             except Exception as error:
                 transient = self.rebuild_failed(error)
-                _REBUILD_FAILED[key] = (refused, time.monotonic(), transient)
+                REBUILD_FAILED[key] = (refused, time.monotonic(), transient)
                 raise transient from None
-            _REBUILD_FAILED.pop(key, None)
+            REBUILD_FAILED.pop(key, None)
             now = time.monotonic()
-            _SHARED[key] = _CachedClient(client, connection_fingerprint(conn), now, now, renewed=True)
+            SHARED[key] = CachedClient(client, connection_fingerprint(conn), now, now, renewed=True)
             return client
 
     async def arenewing(self, call: Callable[[ClientT], Awaitable[T]]) -> T:
@@ -323,11 +313,11 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         """A hook class's first client is built under the SDK import lock: it imports the rest of
         its SDK (see :mod:`airflow_workflow_runs.registry`). Later ones, maybe slow (an STS role
         assumption), are built without it."""
-        if type(self) in _BUILT_ONCE:
+        if type(self) in BUILT_ONCE:
             return build()
         with SDK_IMPORT_LOCK:
             client = build()
-            _BUILT_ONCE.add(type(self))
+            BUILT_ONCE.add(type(self))
             return client
 
     async def _aload_connection(self) -> Connection | None:
@@ -377,31 +367,8 @@ def _needs_reread(run: WorkflowRun | None, client: RunClient) -> TypeGuard[Workf
     return run is not None and run.is_terminal and not client.listed_runs_complete
 
 
-def connection_fingerprint(conn: Connection | None) -> str:
-    """A digest of everything in a connection, to notice changes without keeping a copy."""
-    if conn is None:
-        return ""
-    fields: Mapping[str, Any] = {
-        "conn_type": conn.conn_type,
-        "host": conn.host,
-        "login": conn.login,
-        "password": conn.password,
-        "schema": conn.schema,
-        "port": conn.port,
-        "extra": conn.extra,
-    }
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _io_threads_from_airflow() -> int:
     return conf.getint("workflow_runs", "io_threads", fallback=DEFAULT_IO_THREADS)
 
 
 set_io_threads_source(_io_threads_from_airflow)
-
-
-def clear_shared_clients() -> None:
-    """Forget every shared client (tests; a triggerer never needs this)."""
-    _SHARED.clear()
-    _LOCKS.clear()
-    _REBUILD_FAILED.clear()

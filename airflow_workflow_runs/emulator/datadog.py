@@ -18,68 +18,41 @@ A timeline step's ``status`` is the instance's ``instanceStatus.detailsKind``; o
 ``not_found_polls`` makes each new instance answer 404 INSTANCE_NOT_FOUND to that many reads, as
 Datadog can right after a create. The payload an instance was created with is shown in
 ``attributes.trigger`` (where Datadog exposes the trigger's inputs to ``{{ Trigger.* }}``).
+
+The service's pieces: the paths, instance attributes and errors in :mod:`.datadog_wire`, JSON set-up
+(scenario, control routes) in :mod:`.datadog_control`; this module answers the requests and keeps
+the keys and the Python set-up API.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
-from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
+from . import datadog_control
+from .datadog_wire import (
+    MESSAGES,
+    PATH,
+    TERMINAL,
+    UUID,
+    DatadogError,
+    errors_response,
+    instance_attributes,
+    int_query,
+    validate_step,
+)
+from .service import CallContext, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position, Step
 from .wire import Request, Response
 
-PATH = re.compile(r"^/api/v2/workflows/(?P<workflow>[^/]+)/instances(?:/(?P<instance>[^/]+)(?P<cancel>/cancel)?)?/?$")
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-TERMINAL = frozenset({"SUCCEEDED", "CANCELED", "INSTANCE_ERROR", "STEP_ERROR"})
-DISPLAY_NAMES = {
-    "IN_PROGRESS": "Running",
-    "SUCCEEDED": "Succeeded",
-    "CANCELED": "Canceled",
-    "INSTANCE_ERROR": "Failed",
-    "STEP_ERROR": "Failed",
-}
 DEFAULT_TIMELINE: tuple[dict[str, Any], ...] = ({"status": "IN_PROGRESS", "polls": 2}, {"status": "SUCCEEDED"})
-_STEP_FIELDS = frozenset({"steps", "outputs", "error_detail"})
-_MESSAGES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    429: "Too many requests",
-}
-
-
-class DatadogError(Exception):
-    def __init__(self, status: int, errors: list[Any], headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(str(errors))
-        self.status, self.errors, self.headers = status, errors, dict(headers or {})
 
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _int_query(request: Request, name: str, default: int) -> int:
-    raw = request.query_value(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise DatadogError(
-            400, [{"code": "INVALID_FIELD_VALUE", "detail": f"value {raw} is invalid for field {name}"}]
-        ) from None
 
 
 class DatadogService(Service):
@@ -123,24 +96,13 @@ class DatadogService(Service):
         return {"POST": "CreateWorkflowInstance", "GET": "ListWorkflowInstances"}.get(request.method, "Unknown")
 
     def error_response(self, status: int, error_type: str | None, message: str | None) -> Response:
-        errors: list[Any] = [message or _MESSAGES.get(status, "Internal Server Error")]
+        errors: list[Any] = [message or MESSAGES.get(status, "Internal Server Error")]
         if error_type:
-            errors = [{"code": error_type, "detail": message or _MESSAGES.get(status, "error")}]
+            errors = [{"code": error_type, "detail": message or MESSAGES.get(status, "error")}]
         return self._errors(DatadogError(status, errors))
 
     def _errors(self, error: DatadogError) -> Response:
-        headers = dict(error.headers)
-        if error.status == 429:
-            headers.update(
-                {
-                    "X-RateLimit-Limit": "1000",
-                    "X-RateLimit-Period": "60",
-                    "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": str(self.rate_limit_reset),
-                    "X-RateLimit-Name": "workflows_instances",
-                }
-            )
-        return Response.json({"errors": error.errors}, error.status, headers=headers)
+        return errors_response(error, self.rate_limit_reset)
 
     def handle(self, request: Request, ctx: CallContext) -> Response:
         try:
@@ -187,23 +149,6 @@ class DatadogService(Service):
     def _position(self, run: RunRecord, ctx: CallContext) -> Position:
         return self.store.observe(run) if ctx.observe else self.store.peek(run)
 
-    def _attributes(self, run: RunRecord, pos: Position, full: bool) -> dict[str, Any]:
-        status = pos.step.status
-        attributes: dict[str, Any] = {
-            "instanceStatus": {"detailsKind": status, "displayName": DISPLAY_NAMES.get(status, status.title())},
-            "source": {"api": {"actingUser": {"userName": "Airflow", "userUuid": run.data["user"]}}},
-            "startTimestamp": _iso(run.started_on),
-        }
-        if status in TERMINAL:
-            attributes["endTimestamp"] = _iso(max(pos.entered_at, run.started_on))
-        if full:
-            attributes["outputs"] = dict(pos.step.extra.get("outputs", {}))
-            attributes["stepStateAssociations"] = list(pos.step.extra.get("steps", []))
-            attributes["trigger"] = dict(run.properties)
-            if "error_detail" in pos.step.extra:
-                attributes["errorDetail"] = pos.step.extra["error_detail"]
-        return attributes
-
     def _get(self, workflow_id: str, instance_id: str, ctx: CallContext) -> dict[str, Any]:
         with self.store.lock:
             run = self._find(workflow_id, instance_id)
@@ -211,7 +156,7 @@ class DatadogService(Service):
                 if ctx.observe:
                     run.data["hidden_reads"] -= 1
                 raise DatadogError(404, [{"code": "INSTANCE_NOT_FOUND", "detail": f"instance {instance_id} not found"}])
-            attributes = self._attributes(run, self._position(run, ctx), full=True)
+            attributes = instance_attributes(run, self._position(run, ctx), full=True)
         return {
             "data": {
                 "attributes": attributes,
@@ -255,8 +200,8 @@ class DatadogService(Service):
         return {}
 
     def _list(self, workflow_id: str, request: Request, ctx: CallContext) -> dict[str, Any]:
-        size = _int_query(request, "page[size]", 10)
-        number = _int_query(request, "page[number]", 0)
+        size = int_query(request, "page[size]", 10)
+        number = int_query(request, "page[number]", 0)
         if not 1 <= size <= 100 or number < 0:
             raise DatadogError(
                 400, [{"code": "INVALID_FIELD_VALUE", "detail": "page[size] must be 1..100 and page[number] >= 0"}]
@@ -275,7 +220,7 @@ class DatadogService(Service):
                 if key:
                     counts[key] += 1
                 if in_page:
-                    attributes = self._attributes(run, pos, full=False)
+                    attributes = instance_attributes(run, pos, full=False)
                     items.append({"attributes": attributes, "id": run.run_id, "type": "instances"})
         return {
             "data": items,
@@ -294,7 +239,7 @@ class DatadogService(Service):
         items = data if isinstance(data, list) else [data]
         return drop_key([i.get("attributes") for i in items if isinstance(i, dict)], "instanceStatus")
 
-    # --- set-up (Python and control API) ------------------------------------------------------
+    # --- set-up (Python; the JSON spelling is in datadog_control) ------------------------------
 
     def revoke_credentials(self, *secrets: str) -> int:
         """Answer 403 to requests with any of these API or application keys (none given: every key
@@ -366,7 +311,7 @@ class DatadogService(Service):
             run = self.store.run(self.name, workflow_id, instance_id)
             if run is None:
                 raise KeyError(f"no datadog instance {instance_id!r} of workflow {workflow_id!r}")
-            attributes = self._attributes(run, self.store.peek(run), full=True)
+            attributes = instance_attributes(run, self.store.peek(run), full=True)
             return {
                 "id": run.run_id,
                 "workflow_id": workflow_id,
@@ -382,72 +327,12 @@ class DatadogService(Service):
         return [self.instance(r.workflow, r.run_id) for r in self.store.runs(self.name)]
 
     def validate_step(self, extra: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(extra) - _STEP_FIELDS
-        if unknown:
-            raise ValueError(
-                f"unknown datadog timeline step fields: {sorted(unknown)}; allowed: {sorted(_STEP_FIELDS)}"
-            )
-        if not isinstance(extra.get("steps", []), list):
-            raise ValueError("steps must be a list of {stepName, stepState} objects")
-        if not isinstance(extra.get("outputs", {}), dict):
-            raise ValueError("outputs must be an object")
-        return dict(extra)
+        return validate_step(extra)
+
+    # --- scenarios and control API --------------------------------------------------------------
 
     def load_scenario(self, section: Any) -> None:
-        """Apply ``{"workflows": [{workflow_id, timeline?, not_found_polls?, name?}], "instances": [...]}``."""
-        if not isinstance(section, Mapping) or set(section) - {"workflows", "instances"}:
-            raise ValueError('the datadog scenario takes {"workflows": [...], "instances": [...]}')
-        for spec in section.get("workflows", []):
-            self.define_workflow(
-                spec["workflow_id"],
-                spec.get("timeline"),
-                not_found_polls=spec.get("not_found_polls", 0),
-                name=spec.get("name", ""),
-            )
-        for spec in section.get("instances", []):
-            self.add_instance(
-                spec["workflow_id"],
-                spec.get("timeline"),
-                instance_id=spec.get("instance_id"),
-                payload=spec.get("payload"),
-            )
+        datadog_control.load_scenario(self, section)
 
     def control_routes(self) -> Sequence[Route]:
-        return (
-            Route("POST", r"instances", self._control_add),
-            Route("PUT", r"workflows", self._control_define),
-            Route("GET", r"instances/(?P<workflow_id>[^/]+)/(?P<instance_id>[^/]+)", self._control_instance),
-        )
-
-    def _control_add(self, call: ControlRequest) -> Any:
-        body = call.body_object()
-        try:
-            return {
-                "instance_id": self.add_instance(
-                    body["workflow_id"],
-                    body.get("timeline"),
-                    instance_id=body.get("instance_id"),
-                    payload=body.get("payload"),
-                )
-            }
-        except (KeyError, ValueError) as exc:
-            raise ControlError(400, f"bad instance: {exc}") from exc
-
-    def _control_define(self, call: ControlRequest) -> Any:
-        body = call.body_object()
-        try:
-            self.define_workflow(
-                body["workflow_id"],
-                body.get("timeline"),
-                not_found_polls=body.get("not_found_polls", 0),
-                name=body.get("name", ""),
-            )
-        except (KeyError, ValueError) as exc:
-            raise ControlError(400, f"bad workflow: {exc}") from exc
-        return {"ok": True}
-
-    def _control_instance(self, call: ControlRequest) -> Any:
-        try:
-            return self.instance(call.params["workflow_id"], call.params["instance_id"])
-        except KeyError as exc:
-            raise ControlError(404, str(exc.args[0])) from exc
+        return datadog_control.control_routes(self)

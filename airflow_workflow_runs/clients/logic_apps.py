@@ -25,26 +25,24 @@ Errors are translated from azure-core's exceptions; messages never contain the c
 callback signatures.
 
 Modules: this one is the client (validation, reads, listings, start, cancel, parsing);
-:mod:`.logic_apps_sdk` holds its SDK clients (sync and aio, both tiers), :mod:`.logic_apps_azure` the
-Azure plumbing (settings, credentials, pipelines, transports), :mod:`.logic_apps_errors` the
-translation of SDK exceptions and :mod:`.logic_apps_runs` the status table, the parser of the wire
-``WorkflowRun`` and the window filter.
+:mod:`.logic_apps_calls` says what each call asks (both tiers, no I/O) and :mod:`.logic_apps_sdk` asks it
+through the SDK clients it holds (sync and aio); :mod:`.logic_apps_azure` is the Azure plumbing (settings,
+credentials, pipelines, transports), :mod:`.logic_apps_errors` the translation of SDK exceptions and
+:mod:`.logic_apps_runs` the status table, the wire ``WorkflowRun`` parser, portal links and the window filter.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import itertools
 import json
 import logging
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from typing import Any
-from urllib.parse import quote
 
 from airflow_workflow_runs.clients.base import RunClient, RunRef
-from airflow_workflow_runs.clients.logic_apps_azure import ASYNC_PATH_MODULES, AsyncClients, LogicAppsSettings
+from airflow_workflow_runs.clients.logic_apps_azure import AsyncClients, LogicAppsSettings, callback_client
 from airflow_workflow_runs.clients.logic_apps_calls import (
     Page,
     advance,
@@ -55,28 +53,26 @@ from airflow_workflow_runs.clients.logic_apps_calls import (
     run_wire,
 )
 from airflow_workflow_runs.clients.logic_apps_errors import (
-    BEARER_TOKEN,
-    SAS_SIGNATURE,
-    error_detail_from_body,
     error_status,
+    invoked_run_name,
+    not_found_hint,
+    scrub,
     translate_error,
 )
 from airflow_workflow_runs.clients.logic_apps_runs import (
     collect_window_page,
     newest_first,
+    portal_url,
     run_from_wire,
     window_filter,
 )
 from airflow_workflow_runs.clients.logic_apps_sdk import SdkClients
-from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
 from airflow_workflow_runs.model import (
-    AccessDenied,
     GarbledAnswer,
     InvalidRunReference,
     ServiceError,
     TimeWindow,
-    TransientServiceError,
     WorkflowRun,
     WorkflowRunError,
     describe_ref,
@@ -313,38 +309,14 @@ class LogicAppsRunClient(RunClient):
         return {**base, "run_name": run_name}
 
     def _invoke(self, url: str, headers: dict[str, str], body: Any, what: str) -> str:
-        from azure.core import PipelineClient
-        from azure.core.pipeline import policies
         from azure.core.rest import HttpRequest
 
-        kwargs = {**self.settings.transport_kwargs(), "retry_total": 0}  # a POST retried may start twice
-        pipeline = [
-            policies.RequestIdPolicy(**kwargs),
-            policies.HeadersPolicy(**kwargs),
-            policies.UserAgentPolicy(**kwargs),
-            policies.ProxyPolicy(**kwargs),
-            policies.ContentDecodePolicy(**kwargs),
-            policies.RetryPolicy(**kwargs),
-            policies.CustomHookPolicy(**kwargs),
-            policies.NetworkTraceLoggingPolicy(**kwargs),
-            policies.HttpLoggingPolicy(**kwargs),  # redacts query values such as sig
-        ]
         try:
-            with PipelineClient(base_url=url, policies=pipeline, **kwargs) as client:
+            with callback_client(self.settings, url) as client:
                 response = client.send_request(HttpRequest("POST", url, headers=headers, json=body))
         except Exception as error:
             raise translate_error(error, f"invoking {what}", scrub=self._scrub) from None
-        run_name = response.headers.get("x-ms-workflow-run-id")
-        if run_name:
-            return str(run_name)
-        detail = error_detail_from_body(response)
-        status = response.status_code
-        message = f"invoking {what} answered HTTP {status} without x-ms-workflow-run-id ({detail or 'no detail'})"
-        if status in (401, 403):
-            raise AccessDenied(self._scrub(message + ". The callback signature was refused: try again for a new URL."))
-        if status == 429 or status >= 500:
-            raise TransientServiceError(self._scrub(message), retry_after=retry_after_seconds(response.headers))
-        raise ServiceError(self._scrub(message + ". Is it a Request trigger of an enabled, stateful workflow?"))
+        return invoked_run_name(response, f"invoking {what}", self._scrub)
 
     def cancel_run(self, ref: RunRef) -> None:
         """Cancel (``.../runs/{run}/cancel``); a run that has already ended is left as it is."""
@@ -360,26 +332,7 @@ class LogicAppsRunClient(RunClient):
     # -- console --------------------------------------------------------------------------------
 
     def console_url(self, ref: RunRef) -> str | None:
-        try:
-            sub, group = ref["subscription_id"], ref["resource_group_name"]
-            workflow, run = ref["workflow_name"], ref["run_name"]
-        except KeyError:
-            return None
-        portal = self.settings.portal
-        site = ref.get("site_name")
-        if site is None:
-            run_id = (
-                f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Logic/workflows/{workflow}/runs/{run}"
-            )
-            return f"{portal}/#blade/Microsoft.Logic/LogicAppRunBlade/id/{quote(run_id, safe='')}"
-        workflow_id = (
-            f"/subscriptions/{sub}/resourcegroups/{group}/providers/microsoft.web/sites/{site}/workflows/{workflow}"
-        )
-        location = f"/location/{quote(self.settings.location, safe='')}" if self.settings.location else ""
-        return (
-            f"{portal}/#view/Microsoft_Azure_EMA/WorkflowMonitorBlade/id/{quote(workflow_id, safe='')}"
-            f"{location}/resourceId/{quote(f'/workflows/{workflow}/runs/{run}', safe='')}"
-        )
+        return portal_url(ref, self.settings.portal, self.settings.location)
 
     # -- parsing --------------------------------------------------------------------------------
 
@@ -402,12 +355,7 @@ class LogicAppsRunClient(RunClient):
         return self._sdk.aio
 
     def prepare_async(self) -> None:
-        """Import what the aio path imports lazily on first use: ``azure.core.rest`` (used inside
-        functions here), the exceptions, and azure-core's aiohttp response types, which it imports
-        when the first answer arrives (tests/test_event_loop.py finds any that are left)."""
-        for module in ASYNC_PATH_MODULES:
-            with contextlib.suppress(ImportError):  # private names may move between azure-core releases
-                importlib.import_module(module)
+        self._sdk.prepare_async()
 
     def close(self) -> None:
         """Close the synchronous SDK clients and credential (the aio ones close with their loop)."""
@@ -416,12 +364,7 @@ class LogicAppsRunClient(RunClient):
     # -- errors -----------------------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        """Remove the client secret, bearer tokens and SAS signatures from a message."""
-        secret = self.settings.client_secret
-        if secret:
-            text = text.replace(secret, "***")
-        text = SAS_SIGNATURE.sub(r"\1***", text)
-        return BEARER_TOKEN.sub(r"\1***", text)
+        return scrub(text, self.settings.client_secret)
 
     @contextlib.contextmanager
     def _translating(
@@ -438,12 +381,7 @@ class LogicAppsRunClient(RunClient):
             raise self._translate(error, ref, what=what) from None
 
     def _translate(self, error: BaseException, ref: Mapping[str, str], what: str | None = None) -> WorkflowRunError:
-        tier = "Standard" if "site_name" in ref else "Consumption"
-        hint = (
-            f"Check the subscription, resource group, {'site, ' if tier == 'Standard' else ''}workflow and run "
-            f"names ({tier} tier, ARM endpoint {self.settings.endpoint})"
-            + ("; Standard workflows keep run history only when they are stateful." if tier == "Standard" else ".")
-        )
+        hint = not_found_hint(ref, self.settings.endpoint)
         return translate_error(error, what or describe_ref(self.service, ref), not_found_hint=hint, scrub=self._scrub)
 
 

@@ -189,6 +189,27 @@ def arm_policies(credential: Any, settings: LogicAppsSettings, *, aio: bool) -> 
     ]
 
 
+def callback_client(settings: LogicAppsSettings, url: str) -> Any:
+    """An azure-core pipeline client for a trigger's SAS-signed callback URL: no authentication (the
+    callback refuses bearer tokens) and no retries (a POST retried may start twice)."""
+    from azure.core import PipelineClient
+    from azure.core.pipeline import policies
+
+    kwargs = {**settings.transport_kwargs(), "retry_total": 0}
+    pipeline = [
+        policies.RequestIdPolicy(**kwargs),
+        policies.HeadersPolicy(**kwargs),
+        policies.UserAgentPolicy(**kwargs),
+        policies.ProxyPolicy(**kwargs),
+        policies.ContentDecodePolicy(**kwargs),
+        policies.RetryPolicy(**kwargs),
+        policies.CustomHookPolicy(**kwargs),
+        policies.NetworkTraceLoggingPolicy(**kwargs),
+        policies.HttpLoggingPolicy(**kwargs),  # redacts query values such as sig
+    ]
+    return PipelineClient(base_url=url, policies=pipeline, **kwargs)
+
+
 def web_client(credential: Any, settings: LogicAppsSettings, subscription_id: str, *, aio: bool) -> Any:
     web: Any = importlib.import_module("azure.mgmt.web.aio" if aio else "azure.mgmt.web")
     kwargs = settings.transport_kwargs(aio=aio)

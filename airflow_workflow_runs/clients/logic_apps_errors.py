@@ -24,6 +24,24 @@ SAS_SIGNATURE = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
 BEARER_TOKEN = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
 
+def scrub(text: str, secret: str | None) -> str:
+    """Remove the client secret, bearer tokens and SAS signatures from a message."""
+    if secret:
+        text = text.replace(secret, "***")
+    text = SAS_SIGNATURE.sub(r"\1***", text)
+    return BEARER_TOKEN.sub(r"\1***", text)
+
+
+def not_found_hint(ref: Mapping[str, str], endpoint: str) -> str:
+    """What to check when a run (or its workflow) of ``ref``'s tier is not found."""
+    tier = "Standard" if "site_name" in ref else "Consumption"
+    return (
+        f"Check the subscription, resource group, {'site, ' if tier == 'Standard' else ''}workflow and run "
+        f"names ({tier} tier, ARM endpoint {endpoint})"
+        + ("; Standard workflows keep run history only when they are stateful." if tier == "Standard" else ".")
+    )
+
+
 def error_status(error: BaseException) -> int | None:
     status = getattr(error, "status_code", None)
     return int(status) if isinstance(status, int) else None
@@ -105,6 +123,21 @@ def translate_error(
     if isinstance(error, HttpResponseError):
         return ServiceError(f"{what}: the service refused the request (HTTP {status}, {detail})")
     return ServiceError(f"{what}: {type(error).__name__}: {scrub(str(error))}")
+
+
+def invoked_run_name(response: Any, what: str, scrub: Callable[[str], str]) -> str:
+    """The run a trigger's callback started (``x-ms-workflow-run-id``), or the error its answer means."""
+    run_name = response.headers.get("x-ms-workflow-run-id")
+    if run_name:
+        return str(run_name)
+    detail = error_detail_from_body(response)
+    status = response.status_code
+    message = f"{what} answered HTTP {status} without x-ms-workflow-run-id ({detail or 'no detail'})"
+    if status in (401, 403):
+        raise AccessDenied(scrub(message + ". The callback signature was refused: try again for a new URL."))
+    if status == 429 or status >= 500:
+        raise TransientServiceError(scrub(message), retry_after=retry_after_seconds(response.headers))
+    raise ServiceError(scrub(message + ". Is it a Request trigger of an enabled, stateful workflow?"))
 
 
 def error_text(error: Any) -> str:

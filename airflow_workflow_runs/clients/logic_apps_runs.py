@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from airflow_workflow_runs.clients.answers import reads_answer, require_object, require_status
 from airflow_workflow_runs.clients.base import map_status
@@ -98,6 +99,30 @@ def run_from_wire(raw: Any, ordered: Mapping[str, str], console_url: str | None)
             "trigger": {"name": trigger.get("name"), "status": trigger.get("status")} if trigger else None,
             "wait_end_time": props.get("waitEndTime"),
         },
+    )
+
+
+def portal_url(ref: Mapping[str, str], portal: str, location: str | None) -> str | None:
+    """The Azure portal's page of a run (Consumption: the run blade; Standard: the workflow monitor,
+    with the region when the connection names one); ``None`` for a ref that is not a whole run."""
+    try:
+        sub, group = ref["subscription_id"], ref["resource_group_name"]
+        workflow, run = ref["workflow_name"], ref["run_name"]
+    except KeyError:
+        return None
+    site = ref.get("site_name")
+    if site is None:
+        run_id = (
+            f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Logic/workflows/{workflow}/runs/{run}"
+        )
+        return f"{portal}/#blade/Microsoft.Logic/LogicAppRunBlade/id/{quote(run_id, safe='')}"
+    workflow_id = (
+        f"/subscriptions/{sub}/resourcegroups/{group}/providers/microsoft.web/sites/{site}/workflows/{workflow}"
+    )
+    region = f"/location/{quote(location, safe='')}" if location else ""
+    return (
+        f"{portal}/#view/Microsoft_Azure_EMA/WorkflowMonitorBlade/id/{quote(workflow_id, safe='')}"
+        f"{region}/resourceId/{quote(f'/workflows/{workflow}/runs/{run}', safe='')}"
     )
 
 

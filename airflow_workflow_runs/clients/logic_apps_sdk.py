@@ -29,6 +29,7 @@ from typing import Any
 
 from airflow_workflow_runs.clients.io import run_blocking
 from airflow_workflow_runs.clients.logic_apps_azure import (
+    ASYNC_PATH_MODULES,
     CONSUMPTION_API_VERSION,
     SYNC_PATH_MODULES,
     AsyncClients,
@@ -115,6 +116,14 @@ class SdkClients:
             close()
 
     # -- aio --------------------------------------------------------------------------------------
+
+    def prepare_async(self) -> None:
+        """Import what the aio path imports lazily on first use: ``azure.core.rest`` (used inside
+        functions here), the exceptions, and azure-core's aiohttp response types, which it imports
+        when the first answer arrives (tests/test_event_loop.py finds any that are left)."""
+        for module in ASYNC_PATH_MODULES:
+            with contextlib.suppress(ImportError):  # private names may move between azure-core releases
+                importlib.import_module(module)
 
     async def aio_clients(self) -> AsyncClients:
         """This event loop's aio credential and clients, built in the I/O pool, used in the loop.

@@ -12,6 +12,9 @@ from typing import Any
 from airflow_workflow_runs.services import ServiceDeclaration, declarations
 
 PACKAGE = "airflow_workflow_runs"
+#: The integration of the modules that serve every service (the gate, the triggers).
+SHARED = "Cross-cloud gate"
+SHARED_DOC_URL = "https://airflow.apache.org/docs/apache-airflow/stable/authoring-and-scheduling/deferring.html"
 
 
 def _modules(service: ServiceDeclaration, kind: str) -> dict[str, Any]:
@@ -36,26 +39,26 @@ def get_provider_info() -> dict[str, Any]:
 def provider_info(services: Iterable[ServiceDeclaration]) -> dict[str, Any]:
     """The provider's info for these services (the gate and the generic triggers serve them all)."""
     services = tuple(services)
-    shared = services[0].title  # the schema wants an integration name for the generic modules
     return {
         "package-name": "airflow-workflow-runs",
         "name": "Workflow runs in other clouds",
         "description": "Sensors, deferrable triggers and operators that gate DAGs on workflow runs in "
-        "other clouds: AWS Glue and CodeCatalyst, Azure Logic Apps, Datadog, Alibaba DataWorks.",
+        f"other clouds: {', '.join(s.title for s in services)}.",
         "integrations": [
-            {"integration-name": s.title, "external-doc-url": s.doc_url, "tags": list(s.tags)} for s in services
+            *({"integration-name": s.title, "external-doc-url": s.doc_url, "tags": list(s.tags)} for s in services),
+            {"integration-name": SHARED, "external-doc-url": SHARED_DOC_URL, "tags": ["software"]},
         ],
         "hooks": [_modules(s, "hooks") for s in services],
         "sensors": [
             *(_modules(s, "sensors") for s in services),
             # One sensor gates on runs of every service.
-            {"integration-name": shared, "python-modules": [f"{PACKAGE}.sensors.cross_cloud_gate"]},
+            {"integration-name": SHARED, "python-modules": [f"{PACKAGE}.sensors.cross_cloud_gate"]},
         ],
         "operators": [_modules(s, "operators") for s in services],
         "triggers": [
             # One generic trigger serves every service.
             {
-                "integration-name": shared,
+                "integration-name": SHARED,
                 "python-modules": [f"{PACKAGE}.triggers.workflow_run", f"{PACKAGE}.triggers.cross_cloud_gate"],
             },
         ],

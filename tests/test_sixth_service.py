@@ -101,6 +101,6 @@ def test_the_gate_follows_its_runs_beside_nothing_else(toy, run_dag, dag_id):
 def test_a_bad_id_is_refused_before_any_request(toy, toy_emulator, run_dag, dag_id):
     with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
         ToyRunSensor(task_id="bad", run_id="../admin", poke_interval=0.1, timeout=5)
-        ToyRunSensor(task_id="good", run_id=toy.add_run(steps=0), poke_interval=0.1, timeout=5)
+        ToyRunSensor(task_id="good", run_id=(good := toy.add_run(steps=0)), poke_interval=0.1, timeout=5)
     assert states(run_dag(dag)) == {"bad": "failed", "good": "success"}
-    assert {r["path"] for r in toy_emulator.requests("toy")} == {"/toy/runs/t-1"}
+    assert {r["path"] for r in toy_emulator.requests("toy")} == {f"/toy/runs/{good}"}  # only the good one's

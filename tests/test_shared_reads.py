@@ -60,7 +60,7 @@ def glue_requests(emu, operation: str | None = None) -> list[dict]:
     return emu.requests(service="glue", operation=operation)
 
 
-def states(events: list[dict]) -> list[str]:
+def run_states(events: list[dict]) -> list[str]:
     return [event["run"]["state"] if event["status"] == "terminal" else event["status"] for event in events]
 
 
@@ -68,7 +68,7 @@ def test_waits_on_one_run_share_one_request_per_poll(emu, glue_conn):
     run_id = emu.glue.add_run("etl", RUNNING_THEN_DONE)
     now = time.time()
     waits = [wait_on(glue_conn, "etl", run_id, poll_interval=0.3, last_poll_at=now) for _ in range(5)]
-    assert states(run_together(*waits)) == ["succeeded"] * 5
+    assert run_states(run_together(*waits)) == ["succeeded"] * 5
     # 3 RUNNING answers and the COMPLETED one, each shared by the five waits.
     assert len(glue_requests(emu, "GetWorkflowRun")) == 4
     assert emu.glue.run("etl", run_id)["observations"] == 4
@@ -78,7 +78,7 @@ def test_waits_on_runs_of_one_glue_workflow_share_one_listing_per_poll(emu, glue
     run_ids = [emu.glue.add_run("etl", RUNNING_THEN_DONE) for _ in range(4)]
     now = time.time()
     waits = [wait_on(glue_conn, "etl", run_id, poll_interval=0.3, last_poll_at=now) for run_id in run_ids]
-    assert states(run_together(*waits)) == ["succeeded"] * 4
+    assert run_states(run_together(*waits)) == ["succeeded"] * 4
     assert [entry["operation"] for entry in glue_requests(emu)] == ["GetWorkflowRuns"] * 4
 
 
@@ -89,7 +89,7 @@ def test_a_run_older_than_the_shared_listing_is_still_followed(emu, glue_conn):
     new = emu.glue.add_run("etl", RUNNING_THEN_DONE)
     now = time.time()
     waits = [wait_on(glue_conn, "etl", run_id, poll_interval=0.3, last_poll_at=now) for run_id in (old, new)]
-    assert states(run_together(*waits)) == ["succeeded", "succeeded"]
+    assert run_states(run_together(*waits)) == ["succeeded", "succeeded"]
     singles = glue_requests(emu, "GetWorkflowRun")
     assert {entry["body"]["RunId"] for entry in singles} == {old}
     assert len(singles) == len(glue_requests(emu, "GetWorkflowRuns")) == 4
@@ -100,7 +100,7 @@ def test_waits_that_deferred_apart_fall_into_step_and_share(emu, glue_conn):
     now = time.time()
     first = wait_on(glue_conn, "etl", run_id, poll_interval=0.5, last_poll_at=now)
     later = wait_on(glue_conn, "etl", run_id, poll_interval=0.5, last_poll_at=now + 0.15)
-    assert states(run_together(first, later)) == ["succeeded", "succeeded"]
+    assert run_states(run_together(first, later)) == ["succeeded", "succeeded"]
     # Apart, the two would need 5 requests (they alternate until each sees COMPLETED); after one
     # poll each, the later wait is read early with the first (within half an interval): 4.
     assert len(glue_requests(emu, "GetWorkflowRun")) <= 4

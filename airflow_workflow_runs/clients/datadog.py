@@ -46,6 +46,7 @@ from airflow_workflow_runs.model import (
     WorkflowRunError,
     describe_ref,
 )
+from airflow_workflow_runs.services.datadog import SERVICE
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +140,9 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-class DatadogRunClient(RunClient):
+class DatadogRunClient(RunClient, service=SERVICE):
     """Workflow instances of one Datadog organisation (one pair of keys, one site)."""
 
-    service = "datadog"
-    ref_fields = ("workflow_id", "instance_id")
-    workflow_fields = ("workflow_id",)
     # List items carry status and timestamps only: no outputs, steps or errorDetail.
     listed_runs_complete = False
 

@@ -50,6 +50,7 @@ from airflow_workflow_runs.model import (
     WorkflowRun,
     WorkflowRunError,
 )
+from airflow_workflow_runs.services.dataworks import SERVICE
 
 T = TypeVar("T")
 
@@ -127,7 +128,7 @@ def default_credential() -> Any:
     return CredentialClient()
 
 
-class DataWorksRunClient(RunClient):
+class DataWorksRunClient(RunClient, service=SERVICE):
     """DataWorks workflow instances through the SDK client (async callers: in the I/O pool).
 
     A ref is ``{"instance_id": "1234"}``, optionally with ``"project_id"`` (the workspace): it is
@@ -135,9 +136,6 @@ class DataWorksRunClient(RunClient):
     instance has been read.
     """
 
-    service = "dataworks"
-    ref_fields = ("project_id", "instance_id")
-    workflow_fields = ("project_id", "workflow_id")
     window_basis = "business date"
 
     def __init__(self, settings: DataWorksSettings, sdk_client: DataWorksSdkClient | None = None) -> None:

@@ -34,6 +34,7 @@ from airflow_workflow_runs.clients.answers import reads_answer, require_status
 from airflow_workflow_runs.clients.base import RunRef, map_status
 from airflow_workflow_runs.clients.validation import check_string
 from airflow_workflow_runs.model import InvalidRunReference, RunState, TimeWindow, WorkflowRun
+from airflow_workflow_runs.services.dataworks import BIZ_DATE_TZ
 
 SERVICE = "dataworks"
 
@@ -50,9 +51,6 @@ STATUS_TABLE: Mapping[str, RunState] = {
 }
 
 CONSOLE = "https://dataworks.data.aliyun.com"
-#: Business dates are midnights in China Standard Time (UTC+8), as in DataWorks' own examples
-#: (``1743350400000`` is 2025-03-31 00:00 +08:00).
-BIZ_DATE_TZ = timezone(timedelta(hours=8))
 #: A window may select at most this many business dates (one ListWorkflowInstances sequence each).
 MAX_WINDOW_DATES = 31
 

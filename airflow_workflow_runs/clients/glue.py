@@ -27,6 +27,7 @@ from airflow_workflow_runs.model import (
     WorkflowRunError,
     describe_ref,
 )
+from airflow_workflow_runs.services.glue import SERVICE
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient  # pragma: no cover
@@ -64,12 +65,8 @@ def validate_workflow_name(name: object) -> str:
     )
 
 
-class GlueRunClient(RunClient):
+class GlueRunClient(RunClient, service=SERVICE):
     """Glue workflow runs through a boto3 ``glue`` client (any credentials, endpoint, region)."""
-
-    service = "glue"
-    ref_fields = ("workflow_name", "run_id")
-    workflow_fields = ("workflow_name",)
 
     def __init__(self, boto_client: GlueClient | Any, batch_page_size: int = BATCH_PAGE_SIZE) -> None:
         if not 1 <= batch_page_size <= MAX_BATCH_PAGE_SIZE:

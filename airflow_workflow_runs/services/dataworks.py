@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from airflow_workflow_runs.clients.dataworks import DataWorksRunClient
     from airflow_workflow_runs.model import WorkflowRun
 
-#: DataWorks business dates are days in China Standard Time (as ``clients.dataworks.BIZ_DATE_TZ``).
+#: Business dates are midnights in China Standard Time (UTC+8), as in DataWorks' own examples
+#: (``1743350400000`` is 2025-03-31 00:00 +08:00).
 BIZ_DATE_TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 CONNECTION = Argument(

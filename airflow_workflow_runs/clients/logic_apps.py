@@ -77,8 +77,8 @@ from airflow_workflow_runs.model import (
     WorkflowRunError,
     describe_ref,
 )
+from airflow_workflow_runs.services.logic_apps import SERVICE
 
-SERVICE = "logic_apps"
 log = logging.getLogger(__name__)
 
 
@@ -97,13 +97,11 @@ WINDOW_PAGE_SIZE = 100
 WINDOW_MAX_PAGES = 50
 
 
-class LogicAppsRunClient(RunClient):
-    """Logic Apps runs of both tiers; ``credential``/``async_credential`` override the connection's."""
+class LogicAppsRunClient(RunClient, service=SERVICE):
+    """Logic Apps runs of both tiers; ``credential``/``async_credential`` override the connection's.
 
-    service = SERVICE
-    ref_fields = ("subscription_id", "resource_group_name", "site_name", "workflow_name", "run_name")
-    #: ``site_name`` is optional: without it the workflow is a Consumption one.
-    workflow_fields = ("subscription_id", "resource_group_name", "site_name", "workflow_name")
+    ``site_name`` is optional in refs and workflows: without it the workflow is a Consumption one.
+    """
 
     def __init__(
         self,
@@ -140,7 +138,7 @@ class LogicAppsRunClient(RunClient):
             )
         out = {
             "subscription_id": check_string(
-                "subscription_id", subscription, pattern=UUID_PATTERN, rule="a UUID", service=SERVICE
+                "subscription_id", subscription, pattern=UUID_PATTERN, rule="a UUID", service=SERVICE.name
             ),
             "resource_group_name": check_string(
                 "resource_group_name",
@@ -148,7 +146,7 @@ class LogicAppsRunClient(RunClient):
                 max_length=90,
                 pattern=RESOURCE_GROUP_PATTERN,
                 rule=RESOURCE_GROUP_RULE,
-                service=SERVICE,
+                service=SERVICE.name,
             ),
         }
         site = ref.get("site_name")
@@ -394,4 +392,4 @@ def _given(value: Any, default: str | None) -> Any:
 
 
 def _segment(field_name: str, value: object) -> str:
-    return check_string(field_name, value, pattern=SEGMENT_PATTERN, rule=SEGMENT_RULE, service=SERVICE)
+    return check_string(field_name, value, pattern=SEGMENT_PATTERN, rule=SEGMENT_RULE, service=SERVICE.name)

@@ -42,6 +42,7 @@ from airflow_workflow_runs.clients.logic_apps_azure import (
     web_client,
 )
 from airflow_workflow_runs.clients.logic_apps_calls import ArmCall, NextPage, OpenPages, Step, WebCall
+from airflow_workflow_runs.clients.sdk_logging import quiet_sdk_logs
 
 
 class SdkClients:
@@ -57,6 +58,7 @@ class SdkClients:
         self.settings = settings
         self.credential = credential
         self.async_credential_factory = async_credential_factory
+        quiet_sdk_logs()  # azure-core logs every request and response at INFO
         for module in SYNC_PATH_MODULES:
             with contextlib.suppress(ImportError):  # reported, with advice, by the first call
                 importlib.import_module(module)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 
 import botocore.session
@@ -24,7 +23,13 @@ from airflow_workflow_runs.operators.codecatalyst import CodeCatalystRunWorkflow
 from airflow_workflow_runs.operators.workflow_run import WorkflowRunTimeout
 from airflow_workflow_runs.outcome import WatchedRunFailed
 from airflow_workflow_runs.sensors.codecatalyst import CodeCatalystWorkflowRunSensor
-from tests.helpers import CODECATALYST_TOKEN, START, codecatalyst_connection, kill_while_waiting
+from tests.helpers import (
+    CODECATALYST_TOKEN,
+    START,
+    codecatalyst_connection,
+    kill_while_waiting,
+    retry_without_task_state_store,
+)
 
 SPACE, PROJECT = "example-corp", "my-demo-project"
 WORKFLOW_ID = "a1b2c3d4-5678-90ab-cdef-111111111111"
@@ -213,18 +218,15 @@ def test_operator_starts_and_waits(emu, cc_conn, run_dag, dag_id, deferrable):
     assert len(start["body"]["clientToken"]) <= 64
 
 
-def test_operator_retry_reattaches_through_the_previous_client_token(emu, cc_conn, run_dag, dag_id):
+def test_without_a_task_state_store_a_retry_reattaches_through_the_previous_client_token(emu, cc_conn):
+    """Airflow < 3.3: try 1's client token, presented again, answers with its run (3.3: the store)."""
     emu.codecatalyst.define_workflow(
         SPACE, PROJECT, WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}]
     )
-    emu.add_fault({"service": "codecatalyst", "operation": "GetWorkflowRun", "status": 403, "count": 2})
-    with DAG(dag_id, schedule=None, start_date=START) as dag:
-        operator(cc_conn, retries=1, retry_delay=datetime.timedelta(seconds=0))
-    dag_run = run_dag(dag)
-    (ti,) = dag_run.get_task_instances()
-    assert (str(ti.state), ti.try_number) == ("success", 2)
+    started, result = retry_without_task_state_store(lambda **kw: operator(cc_conn, **kw))
+    assert (result["run_id"], result["state"]) == (started, "succeeded")
     starts = emu.requests(service="codecatalyst", operation="StartWorkflowRun")
-    assert len({s["body"]["clientToken"] for s in starts}) == 1  # the retry re-presented try 1's token
+    assert len(starts) == 2 and len({s["body"]["clientToken"] for s in starts}) == 1  # try 1's token again
     assert len(emu.codecatalyst.runs()) == 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ from airflow_workflow_runs.operators.datadog import DatadogRunWorkflowOperator
 from airflow_workflow_runs.outcome import WatchedRunFailed, WorkflowRunFailed
 from airflow_workflow_runs.sensors.datadog import DatadogWorkflowInstanceSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from tests.helpers import START, kill_while_waiting
+from tests.helpers import START, kill_while_waiting, retry_without_task_state_store
 
 CONN_ID = "datadog_emulator"
 API_KEY = "dd-api-key-never-logged-0001"
@@ -357,28 +356,23 @@ def test_operator_failure_names_the_failed_step(emu, dd_conn, run_dag, dag_id):
     assert str(ti.state) == "failed"
 
 
-def test_retry_reattaches_to_the_instance_carrying_the_run_key(emu, dd_conn, run_dag, dag_id):
+def test_without_a_task_state_store_a_retry_finds_the_instance_carrying_the_run_key(emu, dd_conn):
+    """Airflow < 3.3: the run key in a declared input finds it (3.3: tests/test_task_state_store.py)."""
     emu.datadog.define_workflow(WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 3}, {"status": "SUCCEEDED"}])
-    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "status": 403, "count": 2})
-    with DAG(dag_id, schedule=None, start_date=START) as dag:
-        operator(dd_conn, run_key_input="airflow_run_key", retries=1, retry_delay=datetime.timedelta(seconds=0))
-    dag_run = run_dag(dag)
-    (ti,) = dag_run.get_task_instances()
-    assert (str(ti.state), ti.try_number) == ("success", 2)
+    started, result = retry_without_task_state_store(
+        lambda **kw: operator(dd_conn, run_key_input="airflow_run_key", poll_interval=0.1, **kw)
+    )
+    assert (result["run_id"], result["state"]) == (started, "succeeded")
     (instance,) = emu.datadog.instances()
     assert len(instance["payload"]["airflow_run_key"]) == 32
-    assert len(emu.requests(service="datadog", operation="CreateWorkflowInstance")) == 1
     assert emu.requests(service="datadog", operation="ListWorkflowInstances")[0]["query"]["page[size]"] == ["100"]
 
 
-def test_without_run_key_input_a_retry_starts_a_new_instance(emu, dd_conn, run_dag, dag_id):
-    emu.datadog.define_workflow(WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 1}, {"status": "SUCCEEDED"}])
-    emu.add_fault({"service": "datadog", "operation": "GetWorkflowInstance", "status": 403, "count": 2})
-    with DAG(dag_id, schedule=None, start_date=START) as dag:
-        operator(dd_conn, retries=1, retry_delay=datetime.timedelta(seconds=0))
-    (ti,) = run_dag(dag).get_task_instances()
-    assert (str(ti.state), ti.try_number) == ("success", 2)
-    assert len(emu.datadog.instances()) == 2
+def test_without_a_task_state_store_or_run_key_input_a_retry_starts_a_new_instance(emu, dd_conn):
+    """Airflow < 3.3 and no run key input: nothing can find the instance (3.3: the store does)."""
+    emu.datadog.define_workflow(WORKFLOW_ID, [{"status": "IN_PROGRESS", "polls": 2}, {"status": "SUCCEEDED"}])
+    started, result = retry_without_task_state_store(lambda **kw: operator(dd_conn, poll_interval=0.1, **kw))
+    assert result["run_id"] != started and len(emu.datadog.instances()) == 2
     assert emu.requests(service="datadog", operation="ListWorkflowInstances") == []
     assert all(i["payload"] == {} for i in emu.datadog.instances())
 

@@ -29,7 +29,7 @@ from airflow_workflow_runs.operators.dataworks import DataWorksRunWorkflowOperat
 from airflow_workflow_runs.outcome import WatchedRunFailed, WorkflowRunFailed
 from airflow_workflow_runs.sensors.dataworks import DataWorksWorkflowInstanceSensor
 from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
-from tests.helpers import START, kill_while_waiting
+from tests.helpers import START, kill_while_waiting, retry_without_task_state_store
 
 CONN_ID = "dataworks_emulator"
 ACCESS_KEY_ID = "LTAI5tEmulatorKeyId"
@@ -382,15 +382,12 @@ def test_operator_creates_an_instance_and_waits(emu, dw_conn, run_dag, dag_id, d
     assert set(operations[3:]) == {"GetWorkflowInstance"}
 
 
-def test_operator_retry_reattaches_to_the_running_instance(emu, dw_conn, run_dag, dag_id):
+def test_without_a_task_state_store_a_retry_finds_its_instance_by_name_and_tag(emu, dw_conn):
+    """Airflow < 3.3: ListWorkflowInstances of the business date finds it (3.3: tests/test_task_state_store.py)."""
     emu.dataworks.define_workflow(PROJECT, WORKFLOW, [{"status": "Running", "polls": 3}, {"status": "Success"}])
-    emu.add_fault({"service": "dataworks", "operation": "GetWorkflowInstance", "status": 403, "count": 2})
-    with DAG(dag_id, schedule=None, start_date=START) as dag:
-        operator(dw_conn, retries=1, retry_delay=datetime.timedelta(seconds=0))
-    (ti,) = run_dag(dag).get_task_instances()
-    assert (str(ti.state), ti.try_number) == ("success", 2)
+    started, result = retry_without_task_state_store(lambda **kw: operator(dw_conn, **kw))
+    assert (result["run_id"], result["state"]) == (started, "succeeded")
     assert len(emu.dataworks.instances()) == 1
-    assert len(emu.requests(service="dataworks", operation="CreateWorkflowInstances")) == 1
     (listing,) = emu.requests(service="dataworks", operation="ListWorkflowInstances")
     assert listing["status"] == 200
 

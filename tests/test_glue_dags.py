@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from airflow.sdk import DAG
 
 from airflow_workflow_runs.links.workflow_run import CONSOLE_URL_XCOM_KEY
 from airflow_workflow_runs.operators.glue import GlueRunWorkflowOperator
 from airflow_workflow_runs.sensors.glue import GlueWorkflowRunSensor
-from tests.helpers import MODES, START, states, xcom
+from tests.helpers import MODES, START, retry_without_task_state_store, states, xcom
 
 
 def three_sensors(dag_id: str, conn_id: str, run_id: str, **kwargs) -> DAG:
@@ -102,31 +100,15 @@ def test_operator_starts_pushes_the_run_id_first_and_waits(emu, glue_conn, run_d
     assert len(emu.requests(service="glue", operation="StartWorkflowRun")) == 1
 
 
-def test_operator_retry_reattaches_to_the_run_it_started(emu, glue_conn, run_dag, dag_id):
-    # Observations, not seconds: the run is still RUNNING when the retry looks for it.
+def test_without_a_task_state_store_a_retry_finds_its_run_by_the_run_property(emu, glue_conn):
+    """Airflow < 3.3: the run property ``airflow_run_key`` finds the run (tests/test_task_state_store.py: 3.3)."""
     emu.glue.define_workflow("etl", timeline=[{"status": "RUNNING", "polls": 3}, {"status": "COMPLETED"}])
-    # The first try starts the run, then loses access while polling: the try fails.
-    emu.add_fault(
-        {
-            "service": "glue",
-            "operation": "GetWorkflowRun",
-            "count": 2,  # refused again after the credential was rebuilt: the try fails
-            "status": 400,
-            "error_type": "AccessDeniedException",
-        }
-    )
-    with DAG(dag_id, schedule=None, start_date=START) as dag:
-        GlueRunWorkflowOperator(
-            task_id="run",
-            workflow_name="etl",
-            aws_conn_id=glue_conn,
-            poll_interval=0.2,
-            retries=1,
-            retry_delay=datetime.timedelta(seconds=0),
+    started, result = retry_without_task_state_store(
+        lambda **kw: GlueRunWorkflowOperator(
+            task_id="run", workflow_name="etl", aws_conn_id=glue_conn, poll_interval=0.1, **kw
         )
-    dag_run = run_dag(dag)
-    (ti,) = dag_run.get_task_instances()
-    assert (str(ti.state), ti.try_number) == ("success", 2)
+    )
+    assert (result["run_id"], result["state"]) == (started, "succeeded")
     assert len(emu.requests(service="glue", operation="StartWorkflowRun")) == 1
     assert len(emu.requests(service="glue", operation="GetWorkflowRuns")) >= 1
 

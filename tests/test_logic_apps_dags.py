@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from airflow.sdk import DAG
 
 from airflow_workflow_runs.links.workflow_run import CONSOLE_URL_XCOM_KEY
 from airflow_workflow_runs.operators.logic_apps import LogicAppsRunWorkflowOperator
 from airflow_workflow_runs.sensors.logic_apps import LogicAppsWorkflowRunSensor
-from tests.helpers import MODES, START, states, xcom
+from tests.helpers import MODES, START, retry_without_task_state_store, states, xcom
 from tests.logic_apps_helpers import CLIENT_SECRET, SITE, TIERS
 
 
@@ -84,32 +82,15 @@ def test_the_operator_starts_pushes_the_run_first_and_waits_deferred(emu, la_con
     assert emu.logic_apps.run("wf", run_name, site=site)["trigger_body"] == {"airflow_run": dag_run.run_id}
 
 
-def test_an_operator_retry_reattaches_to_the_run_it_started(emu, la_conn, run_dag, dag_id):
-    # Observations, not seconds: the run is still Running when the retry looks for it.
+def test_without_a_task_state_store_a_retry_finds_its_run_by_the_client_tracking_id(emu, la_conn):
+    """Airflow < 3.3: ``$filter=ClientTrackingId eq ...`` finds the run (3.3: tests/test_task_state_store.py)."""
     emu.logic_apps.define_workflow("wf", [{"status": "Running", "polls": 3}, {"status": "Succeeded"}], site=SITE)
-    # The first try starts the run, then loses access while polling: the try fails.
-    emu.add_fault(
-        {
-            "service": "logic_apps",
-            "operation": "GetWorkflowRun",
-            "status": 403,
-            "error_type": "AuthorizationFailed",
-            "count": 2,
-        }
-    )
-    with DAG(dag_id, schedule=None, start_date=START) as dag:
-        LogicAppsRunWorkflowOperator(
-            task_id="run",
-            workflow_name="wf",
-            site_name=SITE,
-            azure_logic_apps_conn_id=la_conn,
-            poll_interval=0.2,
-            retries=1,
-            retry_delay=datetime.timedelta(seconds=0),
+    started, result = retry_without_task_state_store(
+        lambda **kw: LogicAppsRunWorkflowOperator(
+            task_id="run", workflow_name="wf", site_name=SITE, azure_logic_apps_conn_id=la_conn, poll_interval=0.1, **kw
         )
-    dag_run = run_dag(dag)
-    (ti,) = dag_run.get_task_instances()
-    assert (str(ti.state), ti.try_number) == ("success", 2)
+    )
+    assert (result["run_id"], result["state"]) == (started, "succeeded")
     assert len(emu.requests(service="logic_apps", operation="InvokeTrigger")) == 1
     (lookup,) = emu.requests(service="logic_apps", operation="ListWorkflowRuns")
     (run,) = emu.logic_apps.runs("wf")

@@ -2,9 +2,10 @@
 
 A service's operator is made from its declaration (``class X(WorkflowRunOperator[...], service=...)``),
 whose ``start`` and ``reattach`` say how to start a run and how to find the one an earlier try
-started. Here, once: the new run's ref is pushed to XCom before any wait;
-a retry reattaches to the run the previous try left running instead of starting a second one; the
-wait runs in the worker or deferred; killing the task cancels the remote run where the API can.
+started. Here, once: the new run's ref is pushed to XCom (and the task state store) before any
+wait; a retry follows the run an earlier try left running instead of starting a second one, found
+through Airflow 3.3's task state store, else the service's own lookup (see :mod:`.task_state`);
+the wait runs in the worker or deferred; killing the task cancels the remote run where the API can.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from airflow_workflow_runs.model import (
     WorkflowRunError,
     describe_ref,
 )
+from airflow_workflow_runs.operators.task_state import store_run, stored_run
 from airflow_workflow_runs.outcome import WorkflowRunFailed, finish
 from airflow_workflow_runs.registry import load_hook_class
 from airflow_workflow_runs.services import StartRequest, class_parts
+from airflow_workflow_runs.services.declaration import present
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -171,6 +174,7 @@ class WorkflowRunOperator(BaseOperator, Generic[HookT]):
             except WorkflowRunError as error:
                 raise WorkflowRunFailed(f"Starting the run failed: {error}") from None
             self.log.info("Started %s", describe_ref(hook.client_service, ref))
+            store_run(context, ref, self._workflow(), self.log)  # type: ignore[arg-type]
         self._started_ref = ref
         run_id = ref[hook.client.ref_fields[-1]]
         context["ti"].xcom_push(key="run_ref", value=ref)
@@ -225,9 +229,22 @@ class WorkflowRunOperator(BaseOperator, Generic[HookT]):
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _workflow(self) -> dict[str, str]:
+        """The workflow this task starts runs of (a stored run of another one is not followed)."""
+        return present(self._values(), self.declaration.workflow_args)
+
     def _reattach(self, hook: HookT, key: str, context: Context) -> dict[str, str] | None:
+        """The run an earlier try left running: by the task state store, else the service's lookup."""
         if not self.reattach_on_retry or context["ti"].try_number <= 1:
             return None
+        stored = stored_run(context, self._workflow(), self.log)  # type: ignore[arg-type]
+        if stored is not None:
+            run = self._stored_run(hook, stored)
+            if run is not None and not run.is_terminal:
+                self.log.info("Reattaching to %s, started by an earlier try (task state store)", run.describe())
+                return dict(run.ref)
+            if run is not None:
+                self.log.info("The run an earlier try started has ended (%s)", run.describe())
         run = self._with_retries(
             lambda: hook.renewing(lambda _client: self.find_run_to_reattach(hook, key, context)),
             "looking for the run of an earlier try",
@@ -236,6 +253,15 @@ class WorkflowRunOperator(BaseOperator, Generic[HookT]):
             return None
         self.log.info("Reattaching to %s, started by an earlier try of this task", run.describe())
         return dict(run.ref)
+
+    def _stored_run(self, hook: HookT, ref: Mapping[str, str]) -> WorkflowRun | None:
+        try:
+            return self._with_retries(
+                lambda: hook.renewing(lambda client: client.get_run(ref)), "reading the run an earlier try started"
+            )
+        except WorkflowRunFailed as error:  # gone, or refused: the service's own lookup decides
+            self.log.warning("%s", error)
+            return None
 
     def _wait(self, ref: Mapping[str, str], deadline: float | None) -> Any:
         grace_until = time.time() + NOT_FOUND_GRACE_SECONDS

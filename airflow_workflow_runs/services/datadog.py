@@ -81,10 +81,11 @@ SERVICE = ServiceDeclaration(
         must match the workflow's input schema. Killing the task cancels the instance
         (CancelWorkflowInstance). The application key needs ``workflows_run`` and ``workflows_read``.
 
-        **Reattaching on retry.** Datadog's create call takes no idempotency token, the instance list
-        does not return inputs, and a workflow rejects inputs its schema does not declare, so by
-        default a retry cannot find the instance an earlier try started: it starts a new one. To
-        reattach, declare a string input parameter on the workflow (for example ``airflow_run_key``)
+        **Reattaching on retry.** On Airflow 3.3 the task state store keeps the started instance, and a
+        retry follows it while it runs. Before 3.3: Datadog's create call takes no idempotency token,
+        the instance list does not return inputs, and a workflow rejects inputs its schema does not
+        declare, so by default a retry cannot find the instance an earlier try started: it starts a
+        new one. To reattach there, declare a string input parameter on the workflow (for example ``airflow_run_key``)
         and name it in ``run_key_input``: each instance then gets the task instance's run key in that
         input, and a retry reads the workflow's unfinished instances started since shortly before the
         DAG run and follows the one carrying its key.
@@ -113,13 +114,20 @@ SERVICE = ServiceDeclaration(
             "relabeling": {"host": "API URL override", "password": "Application key"},
             "placeholders": {
                 "host": "empty: https://api.<site> (a proxy or the emulator; http:// works)",
-                "password": "an application key with workflows_read (and workflows_run to execute or cancel)",
+                "password": "an application key with workflows_read (and workflows_run to execute or cancel); "
+                "empty: the app_key extra below",
             },
         },
         "conn-fields": {
             "api_key": {
                 "label": "API key",
                 "description": "The organization's Datadog API key.",
+                "schema": {"type": ["string", "null"], "format": "password"},
+            },
+            "app_key": {
+                "label": "Application key (extra)",
+                "description": "Where Airflow's own Datadog provider keeps the application key: used only when "
+                "the Password field is empty (the Password takes precedence).",
                 "schema": {"type": ["string", "null"], "format": "password"},
             },
             "site": {

@@ -18,6 +18,9 @@ with DAG(
     schedule=None,
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
+    # Retries: a transient outage past the wait's own backoff, or Airflow's stale defer-exit race
+    # (apache/airflow#67287), must not end the run; a retry follows the run its try started.
+    default_args={"retries": 2, "retry_delay": datetime.timedelta(seconds=10)},
     params={
         "space_name": "demo-space",
         "project_name": "demo-project",

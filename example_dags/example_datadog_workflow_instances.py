@@ -18,6 +18,9 @@ with DAG(
     schedule=None,
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
+    # Retries: a transient outage past the wait's own backoff, or Airflow's stale defer-exit race
+    # (apache/airflow#67287), must not end the run; a retry follows the run its try started.
+    default_args={"retries": 2, "retry_delay": datetime.timedelta(seconds=10)},
     params={
         "workflow_id": "7c1e2f3a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
         "instance_id": "3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a",

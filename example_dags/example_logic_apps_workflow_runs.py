@@ -18,6 +18,9 @@ with DAG(
     schedule=None,
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
+    # Retries: a transient outage past the wait's own backoff, or Airflow's stale defer-exit race
+    # (apache/airflow#67287), must not end the run; a retry follows the run its try started.
+    default_args={"retries": 2, "retry_delay": datetime.timedelta(seconds=10)},
     params={
         "resource_group_name": "rg-airflow",
         "consumption_workflow": "la-ingest-orders",
@@ -47,10 +50,12 @@ with DAG(
         site_name="{{ params.standard_site }}",
         workflow_name="{{ params.standard_workflow }}",
         trigger_name="manual",
-        body={"business_date": "{{ ds }}", "airflow_run_id": "{{ run_id }}"},
+        body={
+            "business_date": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+            "airflow_run_id": "{{ run_id }}",
+        },
         poll_interval=2,
         deferrable=True,
-        retries=2,
     )
 
     @task

@@ -211,3 +211,23 @@ def test_a_workflow_that_does_not_exist_fails_the_sensor(emu, glue_conn):
 def test_a_dag_run_without_data_interval_asks_for_a_window(emu, glue_conn):
     with pytest.raises(WatchedRunFailed, match="pass started_after"):
         sensor().poke({"ti": StandInTaskInstance()})
+
+
+def test_a_run_triggered_from_the_ui_has_no_data_interval_and_the_sensor_says_what_to_pass(
+    emu, glue_conn, run_dag, dag_id, capfd
+):
+    """No logical date, no data interval: the default window cannot exist, and no run is guessed."""
+    emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}])
+    with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
+        GlueWorkflowRunSensor(task_id="newest", workflow_name="etl", aws_conn_id=glue_conn, poke_interval=0.1)
+        GlueWorkflowRunSensor(
+            task_id="recent",
+            workflow_name="etl",
+            aws_conn_id=glue_conn,
+            started_after="{{ (dag_run.run_after - macros.timedelta(hours=1)).isoformat() }}",
+            poke_interval=0.1,
+        )
+    dag_run = run_dag(dag, logical_date=None)  # as the UI and the REST API trigger it
+    assert dag_run.logical_date is None
+    assert states(dag_run) == {"newest": "failed", "recent": "success"}
+    assert "runs triggered from the UI or the REST API have none): pass started_after" in capfd.readouterr().out

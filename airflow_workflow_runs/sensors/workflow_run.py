@@ -341,7 +341,9 @@ def data_interval_window(context: Context) -> TimeWindow:
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     if start is None:
         raise WatchedRunFailed(
-            "this DAG run has no data interval to use as the window: pass started_after (and started_before)"
+            "this DAG run has no data interval to use as the window (runs triggered from the UI or the REST "
+            "API have none): pass started_after (and started_before), e.g. "
+            'started_after="{{ (dag_run.run_after - macros.timedelta(hours=1)).isoformat() }}"'
         )
     return TimeWindow(start, end if end is not None and end > start else None)
 

@@ -74,11 +74,11 @@ class Side:
 class Ours(Side):
     def __init__(self, spec: Mapping[str, Any]) -> None:
         super().__init__(spec)
-        from airflow_workflow_runs.hooks import base as hook_base
+        from airflow_workflow_runs.hooks import shared_clients
         from airflow_workflow_runs.hooks.glue import GlueWorkflowRunHook
         from airflow_workflow_runs.triggers.workflow_run import WorkflowRunTrigger
 
-        self._hook_base = hook_base
+        self._shared_clients = shared_clients
         self._trigger_class = WorkflowRunTrigger
         build = GlueWorkflowRunHook.build_client
 
@@ -86,7 +86,7 @@ class Ours(Side):
             self.clients_built += 1
             return build(hook, conn)
 
-        GlueWorkflowRunHook.build_client = counting_build_client  # type: ignore[method-assign]
+        GlueWorkflowRunHook.build_client = counting_build_client  # type: ignore[method-assign,assignment]
         count_polls()
 
     def trigger(self, name: str, run_id: str, last_poll_at: float | None) -> Any:
@@ -103,10 +103,10 @@ class Ours(Side):
         return payload.get("status") == "terminal" and (payload.get("run") or {}).get("state") == "succeeded"
 
     def reset_caches(self) -> None:
-        self._hook_base.clear_shared_clients()
+        self._shared_clients.clear_shared_clients()
 
     def details(self) -> dict[str, Any]:
-        return {"shared_client_cache_entries": len(self._hook_base._SHARED)}
+        return {"shared_client_cache_entries": len(self._shared_clients.SHARED)}
 
 
 class Gate(Ours):
@@ -157,7 +157,7 @@ class Amazon(Side):
             self.clients_built += 1
             return build(hook)
 
-        AwsGenericHook._get_async_conn = counting_get_async_conn  # type: ignore[method-assign]
+        AwsGenericHook._get_async_conn = counting_get_async_conn  # type: ignore[method-assign,assignment]
 
     def trigger(self, name: str, run_id: str, last_poll_at: float | None) -> Any:
         return self._trigger_class(

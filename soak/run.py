@@ -13,9 +13,11 @@ and exits 1 unless there were no false outcomes, no crashes and no leaked secret
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -53,6 +55,7 @@ def isolate_airflow() -> None:
     if "airflow" in sys.modules:
         return
     home = Path(tempfile.mkdtemp(prefix="awr-soak-airflow-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)  # the soak's own throwaway home
     (home / "dags").mkdir()
     os.environ.update(
         {

@@ -101,7 +101,8 @@ def test_an_empty_window_is_an_empty_list(emu, glue):
     assert glue.list_runs_in_window({"workflow_name": "etl"}, TimeWindow(START, None)) == []
 
 
-def test_a_listed_run_is_complete_and_reads_again_by_its_ref(emu, glue):
+def test_a_listed_run_reads_again_by_its_ref_and_only_a_failed_one_lacks_anything(emu, glue):
+    """Listings carry no graph: a failed run read by its ref gains its failed jobs (none here)."""
     statistics = {"TotalActions": 2, "SucceededActions": 1, "FailedActions": 1}
     run_id = emu.glue.add_run(
         "etl",
@@ -109,11 +110,15 @@ def test_a_listed_run_is_complete_and_reads_again_by_its_ref(emu, glue):
         started_on=START.timestamp(),
         run_properties={"day": "2026-01-01"},
     )
-    (listed,) = glue.list_runs_in_window({"workflow_name": "etl"}, TimeWindow(START, None))
+    emu.glue.add_run("etl", timeline=[{"status": "COMPLETED"}], started_on=START.timestamp() + 1)
+    succeeded, listed = glue.list_runs_in_window({"workflow_name": "etl"}, TimeWindow(START, None))
     assert listed.ref == {"workflow_name": "etl", "run_id": run_id}
     assert listed.state is RunState.FAILED and "1 failed" in listed.error
     assert listed.outputs == {"day": "2026-01-01"}
-    assert glue.get_run(listed.ref).to_dict() == listed.to_dict()
+    assert not glue.listed_run_complete(listed)
+    assert glue.get_run(listed.ref).to_dict() == {**listed.to_dict(), "details": {**listed.details, "failed_jobs": []}}
+    assert glue.listed_run_complete(succeeded)
+    assert glue.get_run(succeeded.ref).to_dict() == succeeded.to_dict()
 
 
 @pytest.mark.parametrize(
@@ -176,9 +181,13 @@ def test_runs_of_one_workflow_share_one_listing_per_batch(emu, glue):
             (a3, "RUNNING"),
             (a2, "ERROR"),
         ]
-        assert sorted(glue_ops(emu)) == sorted([("GetWorkflowRuns", "etl"), ("GetWorkflowRun", "other")] * batch)
+        # ... and the failed run's graph (a2's, ERROR), read once it is seen to have failed
+        expected = [("GetWorkflowRuns", "etl"), ("GetWorkflowRun", "other"), ("GetWorkflowRun", "etl")]
+        assert sorted(glue_ops(emu)) == sorted(expected * batch)
     listing = emu.requests(service="glue", operation="GetWorkflowRuns")[0]["body"]
     assert listing["MaxResults"] == BATCH_PAGE_SIZE and listing["IncludeGraph"] is False
+    graphs = [r["body"] for r in emu.requests(service="glue", operation="GetWorkflowRun") if r["body"]["IncludeGraph"]]
+    assert graphs == [{"Name": "etl", "RunId": a2, "IncludeGraph": True}] * 2
 
 
 def test_a_batch_answer_is_what_get_run_answers(emu, glue):

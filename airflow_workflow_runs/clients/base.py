@@ -118,6 +118,11 @@ class RunClient(ABC):
     async def alist_runs_in_window(self, workflow: RunRef, window: TimeWindow) -> list[WorkflowRun]:
         return await run_blocking(self.list_runs_in_window, workflow, window)
 
+    def listed_run_complete(self, run: WorkflowRun) -> bool:
+        """Whether a run :meth:`list_runs_in_window` listed carries what :meth:`get_run` would tell
+        (a terminal one that does not is read again once chosen)."""
+        return self.listed_runs_complete
+
     def cancel_run(self, ref: RunRef) -> None:
         """Ask the service to stop the run; services without such an API raise."""
         raise OperationNotSupported(

@@ -103,9 +103,23 @@ class GlueRunClient(RunClient, service=SERVICE):
             # botocore returns what it could parse of a cut-off body instead of raising.
             raise garbled("no run status (no Run.Status)").about(describe_ref(self.service, ref))
         try:
-            return self.parse_run(raw)
+            run = self.parse_run(raw)
         except GarbledAnswer as error:
             raise error.about(describe_ref(self.service, ref)) from None
+        return self._with_failed_jobs(run) if glue_runs.needs_graph(run) else run
+
+    def _with_failed_jobs(self, run: WorkflowRun) -> WorkflowRun:
+        """A failed run with its failed jobs named: one GetWorkflowRun with the graph, never on a
+        poll of a running run. Its errors leave the jobs unnamed: the outcome is already known."""
+        try:
+            answer = self._client.get_workflow_run(Name=run.ref["workflow_name"], RunId=run.run_id, IncludeGraph=True)
+        except Exception as error:
+            answer = f"reading its graph failed: {self._translate(error, run.ref)}"
+        return glue_runs.with_failed_jobs(run, answer)
+
+    def listed_run_complete(self, run: WorkflowRun) -> bool:
+        """Listings carry no graph: a failed run chosen from one is read again, naming its jobs."""
+        return not glue_runs.needs_graph(run)
 
     def batch_key(self, ref: RunRef) -> tuple[str, ...]:
         """Runs of one workflow are read together: one GetWorkflowRuns answers them all."""
@@ -127,6 +141,8 @@ class GlueRunClient(RunClient, service=SERVICE):
                 batch.listing_failed(members, error)
             else:
                 batch.listed(members, listed)
+        for index, run in batch.listed_failures():
+            batch.answer(index, self._with_failed_jobs(run))
         # Runs read one by one (older than the shared page, or alone in their workflow) are read
         # concurrently: boto3 clients are thread-safe, and a poll should not take N round trips.
         singles = batch.singles
@@ -156,6 +172,10 @@ class GlueRunClient(RunClient, service=SERVICE):
                 raise listed
             else:
                 batch.listed(members, listed)
+        failures = batch.listed_failures()  # their graphs, read in the pool as every request here
+        named = await asyncio.gather(*(run_blocking(self._with_failed_jobs, run) for _, run in failures))
+        for (index, _), run in zip(failures, named, strict=True):
+            batch.answer(index, run)
         singles = batch.singles
         answers = await asyncio.gather(*(run_blocking(self._get_run_or_error, ref) for _, ref in singles))
         for (index, _), answer in zip(singles, answers, strict=True):
@@ -313,6 +333,7 @@ class _BatchRead:
         self.shared = [(name, members) for name, members in groups.items() if len(members) > 1]
         #: Refs read with GetWorkflowRun: alone in their workflow, or missing from its listing.
         self.singles = [members[0] for members in groups.values() if len(members) == 1]
+        self._listed: list[int] = []
 
     def listed(self, members: list[tuple[int, dict[str, str]]], runs: Mapping[str, WorkflowRun]) -> None:
         for index, ref in members:
@@ -321,6 +342,12 @@ class _BatchRead:
                 self.singles.append((index, ref))
             else:
                 self._answers[index] = run
+                self._listed.append(index)
+
+    def listed_failures(self) -> list[tuple[int, WorkflowRun]]:
+        """Runs answered by a listing that need their graph to name their failed jobs."""
+        answers = [(index, self._answers[index]) for index in self._listed]
+        return [(i, run) for i, run in answers if isinstance(run, WorkflowRun) and glue_runs.needs_graph(run)]
 
     def listing_failed(self, members: list[tuple[int, dict[str, str]]], error: Exception) -> None:
         # No run of the workflow is read on its own: a throttled listing would only get busier.

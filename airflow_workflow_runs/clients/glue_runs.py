@@ -3,11 +3,16 @@ No SDK import: :mod:`.glue` calls Glue, this module interprets what it answers.
 
 Glue reports ``COMPLETED`` when a run has merely finished: its jobs and crawlers may have failed,
 errored, timed out or been stopped, which only ``Statistics`` shows. Such a run is a failure here.
+Which jobs failed, and why, only the run's graph says: :func:`with_failed_jobs` reads it, for the
+failed runs :func:`needs_graph` picks (the client fetches the graph once, for those only).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +38,14 @@ UNSUCCESSFUL_ACTIONS: Mapping[str, str] = {
     "TimeoutActions": "timed out",
     "StoppedActions": "stopped",
 }
+#: ``JobRunState`` values of a job run that did not succeed (what those counters count).
+UNSUCCESSFUL_JOB_STATES = frozenset({"FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"})
+#: Failed jobs a failure message names (``details["failed_jobs"]`` has all), and how much of each
+#: one's error message it quotes (Glue's can be whole stack traces).
+MESSAGE_JOBS = 10
+MESSAGE_ERROR_CHARS = 1000
+
+log = logging.getLogger(__name__)
 
 
 @reads_answer
@@ -83,6 +96,73 @@ def unsuccessful_actions(statistics: Mapping[str, Any]) -> str:
     total = statistics.get("TotalActions")
     of_total = f" of {total}" if total is not None else ""
     return f"COMPLETED, but actions did not succeed ({', '.join(parts)}{of_total} actions)"
+
+
+def needs_graph(run: WorkflowRun) -> bool:
+    """Whether a run ended failed in a way its jobs explain: ERROR, or COMPLETED with actions that
+    did not succeed (a running, cancelled or unknown run never costs a graph)."""
+    return run.state is RunState.FAILED and run.raw_status in ("ERROR", "COMPLETED")
+
+
+def with_failed_jobs(run: WorkflowRun, answer: Any) -> WorkflowRun:
+    """``run`` with the failed jobs of ``answer`` (GetWorkflowRun's, with its graph) in its error
+    and ``details["failed_jobs"]``. The outcome stands whatever ``answer`` is: an answer without a
+    graph (an error's text, garbled data) leaves the jobs unnamed, with a warning."""
+    graph = (answer.get("Run") or {}).get("Graph") if isinstance(answer, Mapping) else None
+    if not isinstance(graph, Mapping):
+        problem = answer if isinstance(answer, str) else "the answer had no Run.Graph"
+        log.warning("Could not name the failed jobs of %s: %s", run.describe(), problem)
+        return run
+    jobs = failed_jobs(graph)
+    named = [_describe_job(job) for job in jobs[:MESSAGE_JOBS]]
+    if len(jobs) > MESSAGE_JOBS:
+        named.append(f"{len(jobs) - MESSAGE_JOBS} more failed jobs in details['failed_jobs']")
+    error = "; ".join(filter(None, [run.error, *named]))
+    return dataclasses.replace(run, error=error or None, details={**run.details, "failed_jobs": jobs})
+
+
+def failed_jobs(graph: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each JOB node whose latest job run did not succeed: ``job_name``, ``job_run_id``,
+    ``error_message``, ``state``. Nodes or runs that are not objects are skipped."""
+    jobs = []
+    nodes = graph.get("Nodes")
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, Mapping) or node.get("Type") != "JOB":
+            continue
+        runs = (node.get("JobDetails") or {}).get("JobRuns") if isinstance(node.get("JobDetails"), Mapping) else None
+        runs = [r for r in runs if isinstance(r, Mapping)] if isinstance(runs, list) else []
+        if not runs:
+            continue
+        latest = max(runs, key=_attempt_order)  # a retry that succeeded makes the job a success
+        if latest.get("JobRunState") in UNSUCCESSFUL_JOB_STATES:
+            jobs.append(
+                {
+                    "job_name": str(latest.get("JobName") or node.get("Name") or ""),
+                    "job_run_id": latest.get("Id"),
+                    "error_message": latest.get("ErrorMessage") or None,
+                    "state": latest.get("JobRunState"),
+                }
+            )
+    return jobs
+
+
+def _attempt_order(job_run: Mapping[str, Any]) -> tuple[int, float]:
+    attempt = job_run.get("Attempt")
+    started = job_run.get("StartedOn")
+    return (
+        attempt if isinstance(attempt, int) else 0,
+        started.timestamp() if isinstance(started, datetime) else 0.0,
+    )
+
+
+def _describe_job(job: Mapping[str, Any]) -> str:
+    """``job 'transform' FAILED (job run jr_...): <its error message, cut>``."""
+    text = f"job {job['job_name']!r} {job['state']} (job run {job['job_run_id']})"
+    message = job["error_message"]
+    if message:
+        cut = len(message) > MESSAGE_ERROR_CHARS
+        text += f": {message[:MESSAGE_ERROR_CHARS]}{'…' if cut else ''}"
+    return text
 
 
 def console_url(region: str, workflow_name: str) -> str:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from . import glue_graph
 from .store import RunRecord
 from .timeline import Position
 from .wire import Response
@@ -50,7 +51,7 @@ DEFAULT_ERROR_TYPES = {
     503: "ServiceUnavailableException",
     504: "OperationTimeoutException",
 }
-STEP_FIELDS = frozenset({"statistics", "error_message"})
+STEP_FIELDS = frozenset({"statistics", "error_message", "jobs"})
 
 
 class GlueError(Exception):
@@ -156,25 +157,29 @@ def newest_first(run: RunRecord) -> tuple[float, int]:
 def wire_run(run: RunRecord, pos: Position, include_graph: bool) -> dict[str, Any]:
     """A workflow run as GetWorkflowRun answers it (and GetWorkflowRuns lists it), at position ``pos``."""
     status = pos.step.status
+    jobs = pos.step.extra.get("jobs") or []
+    counters = pos.step.extra.get("statistics") or (glue_graph.job_statistics(jobs) if jobs else None)
     out: dict[str, Any] = {
         "Name": run.workflow,
         "WorkflowRunId": run.run_id,
         "WorkflowRunProperties": dict(run.properties),
         "StartedOn": round(run.started_on, 3),
         "Status": status,
-        "Statistics": statistics(status, pos.step.extra.get("statistics")),
+        "Statistics": statistics(status, counters),
     }
     if status in TERMINAL_STATUSES:
         out["CompletedOn"] = round(max(pos.entered_at, run.started_on), 3)
     if "error_message" in pos.step.extra:
         out["ErrorMessage"] = pos.step.extra["error_message"]
     if include_graph:
-        out["Graph"] = {"Nodes": [], "Edges": []}
+        ended = max(pos.entered_at, run.started_on)
+        out["Graph"] = glue_graph.graph(run.workflow, run.run_id, run.started_on, ended, jobs)
     return out
 
 
 def validate_step(extra: Mapping[str, Any]) -> dict[str, Any]:
-    """A timeline step's Glue fields (``statistics`` overrides, ``error_message``), checked and copied."""
+    """A timeline step's Glue fields (``statistics`` overrides, ``error_message``, ``jobs``: see
+    :mod:`.glue_graph`), checked and copied."""
     unknown = set(extra) - STEP_FIELDS
     if unknown:
         raise ValueError(
@@ -186,6 +191,8 @@ def validate_step(extra: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(extra["error_message"], str):
             raise ValueError("'error_message' must be a string")
         out["error_message"] = extra["error_message"]
+    if "jobs" in extra:
+        out["jobs"] = glue_graph.validate_jobs(extra["jobs"])
     if "statistics" in extra:
         stats = extra["statistics"]
         if not isinstance(stats, Mapping):

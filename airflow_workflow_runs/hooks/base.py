@@ -364,7 +364,7 @@ def _any_denied(answers: Sequence[RunOrError]) -> bool:
 
 def _needs_reread(run: WorkflowRun | None, client: RunClient) -> TypeGuard[WorkflowRun]:
     """A terminal run chosen from a list whose items lack what ``get_run`` returns (outputs, errors)."""
-    return run is not None and run.is_terminal and not client.listed_runs_complete
+    return run is not None and run.is_terminal and not client.listed_run_complete(run)
 
 
 def _io_threads_from_airflow() -> int:

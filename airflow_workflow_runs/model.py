@@ -233,6 +233,25 @@ class AccessDenied(WorkflowRunError):
     """The credentials were rejected or lack a permission the call needs."""
 
 
+class CredentialsRejected(AccessDenied):
+    """The service did not accept the credentials themselves: an unknown key, a wrong secret, an
+    expired or revoked token, none found."""
+
+
+class PermissionDenied(AccessDenied):
+    """The credentials were accepted but lack a permission; ``permission`` names it (the service's
+    action, role or scope) when the service or the call says which."""
+
+    def __init__(self, message: str, permission: str | None = None) -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
+class UnknownEndpoint(WorkflowRunError, ValueError):
+    """The connection names a region, site, cloud or endpoint the service does not have: told
+    before any request, or by an endpoint that answered as the service would not."""
+
+
 class TransientServiceError(WorkflowRunError):
     """Throttling, a 5xx, a timeout or a broken connection: worth retrying, never a run outcome.
 
@@ -242,6 +261,15 @@ class TransientServiceError(WorkflowRunError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnreachable(TransientServiceError):
+    """No answer at all: the connection was refused or timed out, or the host name did not resolve;
+    ``reason`` says which, when the SDK's error told."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class GarbledAnswer(TransientServiceError):

@@ -86,14 +86,31 @@ class EmulatedServices:
         }
         for name in [n for n in os.environ if n.startswith("AZURE_")]:
             monkeypatch.delenv(name)
-        for service, conn in connections.items():
-            monkeypatch.setenv(f"AIRFLOW_CONN_{self.conn_ids[service].upper()}", json.dumps(conn))
+        self.monkeypatch = monkeypatch
+        #: Each service's connection as set in its ``AIRFLOW_CONN_*`` variable (change it with :meth:`change`).
+        self.connections = connections
+        for service in connections:
+            self.change(service)
         emu.codecatalyst.require_tokens(s["codecatalyst_token"])
         emu.logic_apps.require_client_secret(CLIENT_ID, s["azure_client_secret"])
         emu.datadog.require_keys(s["datadog_api_key"], s["datadog_app_key"])
         emu.dataworks.require_credentials(
             {self.DW_ACCESS_KEY_ID: (s["dataworks_access_key_secret"], s["dataworks_security_token"])}
         )
+
+    def change(self, service: str, **fields: Any) -> dict[str, Any]:
+        """Change fields of a service's connection (``extra`` is merged; a ``None`` value removes a
+        field or extra) and set its variable again; returns the connection."""
+        import json
+
+        conn = self.connections[service]
+        extra = {**conn.get("extra", {}), **fields.pop("extra", {})}
+        conn.update(fields, extra=extra)
+        conn["extra"] = {key: value for key, value in extra.items() if value is not None}
+        for key in [key for key, value in conn.items() if value is None]:
+            del conn[key]
+        self.monkeypatch.setenv(f"AIRFLOW_CONN_{self.conn_ids[service].upper()}", json.dumps(conn))
+        return conn
 
     READ_OPERATIONS = {
         "glue": "GetWorkflowRun",

@@ -167,3 +167,12 @@ def retry_without_task_state_store(make_operator: Any) -> tuple[str, Any]:
     make_operator(wait_for_completion=False).execute({"ti": first})
     second = StandInTaskInstance(try_number=2)
     return str(first.xcoms["run_id"]), make_operator().execute({"ti": second})
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on (bound once, then released): connecting is refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -7,6 +7,8 @@ a user can act on.
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -20,20 +22,25 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from airflow_workflow_runs.clients.answers import READ_ERRORS, garbled
+from airflow_workflow_runs.clients.network_errors import network_failure
 from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.model import (
-    AccessDenied,
+    CredentialsRejected,
+    PermissionDenied,
     RunNotFound,
     ServiceError,
+    ServiceUnreachable,
     TransientServiceError,
+    UnknownEndpoint,
     WorkflowRunError,
 )
 
 NOT_FOUND_CODES = frozenset({"EntityNotFoundException", "ResourceNotFoundException", "NotFoundException"})
-ACCESS_CODES = frozenset(
+#: Refusals of a permission (IAM's answer to an accepted identity); the other access codes refuse
+#: the credentials themselves.
+PERMISSION_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+ACCESS_CODES = PERMISSION_CODES | frozenset(
     {
-        "AccessDeniedException",
-        "AccessDenied",
         "UnrecognizedClientException",
         "InvalidSignatureException",
         "ExpiredTokenException",
@@ -41,6 +48,8 @@ ACCESS_CODES = frozenset(
         "UnauthorizedException",
         "IncompleteSignature",
         "IncompleteSignatureException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
     }
 )
 TRANSIENT_CODES = frozenset(
@@ -61,6 +70,8 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+#: How IAM names the action it refused: "... is not authorized to perform: glue:GetWorkflowRun on ...".
+AUTHORIZED_ACTION = re.compile(r"not authorized to perform:? ([\w-]+:[\w*-]+)")
 DEFAULT_ACCESS_HINT = "Check the connection's credentials and that their policy allows this call."
 
 
@@ -75,15 +86,18 @@ def translate(
     if isinstance(error, (ResponseParserError, IncompleteReadError)):
         return garbled("a body botocore could not parse", error).about(what)
     if isinstance(error, (ConnectionError, HTTPClientError)):
-        return TransientServiceError(
-            f"{what}: the service could not be reached ({type(error).__name__}: {error}); will retry"
+        return ServiceUnreachable(
+            f"{what}: the service could not be reached ({type(error).__name__}: {error}); will retry",
+            reason=network_failure(error),
         )
     if isinstance(error, (*READ_ERRORS, RuntimeError)):
         # botocore's parsers assume the documented shape: a JSON [] or "x" raises AttributeError,
         # a timestamp out of any calendar RuntimeError("Unable to calculate correct timezone offset").
         return garbled("a body that is not the documented object", error).about(what)
     if isinstance(error, (NoCredentialsError, NoAuthTokenError, TokenRetrievalError)):
-        return AccessDenied(f"{what}: no AWS credentials were found ({error}); set them in the connection")
+        return CredentialsRejected(f"{what}: no AWS credentials were found ({error}); set them in the connection")
+    if type(error).__name__ == "InvalidRegionError":
+        return UnknownEndpoint(f"{what}: {error}")
     if isinstance(error, BotoCoreError):
         return ServiceError(f"{what}: {type(error).__name__}: {error}")
     return ServiceError(f"{what}: {type(error).__name__}: {error}")
@@ -98,8 +112,11 @@ def _from_client_error(error: ClientError, what: str, not_found_hint: str, acces
     detail = f"{code or status}: {message}".rstrip(": ")
     if code in NOT_FOUND_CODES or status == 404:
         return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
-    if code in ACCESS_CODES or status in (401, 403):
-        return AccessDenied(f"{what}: access denied ({detail}). {access_hint}")
+    if code in PERMISSION_CODES or (status == 403 and code not in ACCESS_CODES):
+        action = AUTHORIZED_ACTION.search(message)
+        return PermissionDenied(f"{what}: access denied ({detail}). {access_hint}", action and action.group(1))
+    if code in ACCESS_CODES or status == 401:
+        return CredentialsRejected(f"{what}: access denied ({detail}). {access_hint}")
     if code in TRANSIENT_CODES or status == 429 or status >= 500:
         return TransientServiceError(
             f"{what}: the service is throttling or failing ({detail}); will retry",

@@ -41,6 +41,8 @@ class RunClient(ABC):
     window_basis: ClassVar[str] = "start time"
     #: Whether listed runs carry everything ``get_run`` returns (else a chosen terminal run is re-read).
     listed_runs_complete: ClassVar[bool] = True
+    #: The permission :meth:`check_access` needs, for messages when a refusal does not name it.
+    access_permission: ClassVar[str | None] = None
 
     def __init_subclass__(cls, service: ServiceDeclaration | None = None, **kwargs: Any) -> None:
         """``service=`` takes the service name and the ref and workflow fields from its declaration."""
@@ -131,6 +133,11 @@ class RunClient(ABC):
 
     async def acancel_run(self, ref: RunRef) -> None:
         await run_blocking(self.cancel_run, ref)
+
+    def check_access(self) -> str:
+        """The service's cheapest read with this client's credentials, endpoint and region (what a
+        connection test runs); returns what it checked, raises the model's errors."""
+        raise OperationNotSupported(f"{self.service} has no connection check")
 
     def console_url(self, ref: RunRef) -> str | None:
         """Where a person can look at the run, or None when it cannot be built from the ref."""

@@ -26,6 +26,7 @@ from urllib.parse import quote
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import InvalidRegionError
 from botocore.tokens import FrozenAuthToken
 
 from airflow_workflow_runs.clients import aws_errors
@@ -34,7 +35,7 @@ from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
 from airflow_workflow_runs.clients.validation import UUID_PATTERN, check_string
-from airflow_workflow_runs.model import GarbledAnswer, RunState, TimeWindow, WorkflowRun, describe_ref
+from airflow_workflow_runs.model import GarbledAnswer, RunState, TimeWindow, UnknownEndpoint, WorkflowRun, describe_ref
 from airflow_workflow_runs.services.codecatalyst import SERVICE
 
 #: botocore's ``WorkflowRunStatus`` enum, exactly (tests compare it with the service model).
@@ -61,6 +62,8 @@ LIST_PAGE_SIZE = 50
 #: Pages a window listing reads at most (1,000 runs of the workflow), since the listing's order is
 #: undocumented and every page has to be read; past the cap the runs found so far are used.
 WINDOW_MAX_PAGES = 20
+
+TOKEN_HINT = "Check the connection's personal access token: it must be valid and not expired."
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +106,16 @@ def build_boto_client(
         session.get_component("token_provider").insert_before("env", _StaticTokenProvider(token))
     boto3_session = boto3.Session(botocore_session=session)
     share_service_models(session)
-    return boto3_session.client(
-        "codecatalyst",
-        region_name=region_name or DEFAULT_REGION,
-        endpoint_url=endpoint_url,
-        verify=verify,
-        config=config,
-    )
+    try:
+        return boto3_session.client(
+            "codecatalyst",
+            region_name=region_name or DEFAULT_REGION,
+            endpoint_url=endpoint_url,
+            verify=verify,
+            config=config,
+        )
+    except InvalidRegionError as error:
+        raise UnknownEndpoint(f"codecatalyst: {error}") from None
 
 
 class CodeCatalystRunClient(RunClient, service=SERVICE):
@@ -230,6 +236,18 @@ class CodeCatalystRunClient(RunClient, service=SERVICE):
                 return
             kwargs["nextToken"] = page["nextToken"]
 
+    def check_access(self) -> str:
+        """VerifySession: whether the token is valid. It needs no permission: access to a space and
+        project is only known when a task reads them."""
+        endpoint = self._client.meta.endpoint_url
+        try:
+            identity = self._client.verify_session().get("identity")
+        except Exception as error:
+            raise aws_errors.translate(
+                error, f"codecatalyst VerifySession at {endpoint}", access_hint=TOKEN_HINT
+            ) from None
+        return f"AWS CodeCatalyst accepted the token (VerifySession at {endpoint}, user {identity})"
+
     def console_url(self, ref: RunRef) -> str:
         space, project, run_id = (quote(ref.get(k, ""), safe="") for k in self.ref_fields)
         return f"{CONSOLE}/spaces/{space}/projects/{project}/ci/workflows/runs/{run_id}"
@@ -272,6 +290,5 @@ class CodeCatalystRunClient(RunClient, service=SERVICE):
             error,
             what,
             not_found_hint=f"Check the space, project and run id ({endpoint}).",
-            access_hint="Check the connection's personal access token: it must be valid and belong to a "
-            "member of the project with access to its workflows.",
+            access_hint=TOKEN_HINT + " It must belong to a member of the project with access to its workflows.",
         )

@@ -28,7 +28,7 @@ from datadog_api_client.v2.api.workflow_automation_api import WorkflowAutomation
 from datadog_api_client.v2.model.workflow_instance_create_meta import WorkflowInstanceCreateMeta
 from datadog_api_client.v2.model.workflow_instance_create_request import WorkflowInstanceCreateRequest
 
-from airflow_workflow_runs.clients import datadog_errors, datadog_runs
+from airflow_workflow_runs.clients import datadog_access, datadog_errors, datadog_runs
 from airflow_workflow_runs.clients.answers import garbled
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.datadog_runs import STATUS_TABLE, contains_pair, obj, parse_time
@@ -42,6 +42,7 @@ from airflow_workflow_runs.model import (
     RunState,
     ServiceError,
     TimeWindow,
+    UnknownEndpoint,
     WorkflowRun,
     WorkflowRunError,
     describe_ref,
@@ -91,7 +92,7 @@ def validate_instance_id(value: object) -> str:
 def validate_site(value: object) -> str:
     site = DEFAULT_SITE if value is None or value == "" else value
     if not isinstance(site, str) or site.strip().lower() not in APP_HOSTS:
-        raise ValueError(f"the connection's Datadog site {value!r} is not one of {', '.join(SITES)}")
+        raise UnknownEndpoint(f"the connection's Datadog site {value!r} is not one of {', '.join(SITES)}")
     return site.strip().lower()
 
 
@@ -196,6 +197,12 @@ class DatadogRunClient(RunClient, service=SERVICE):
 
     def console_url(self, ref: RunRef) -> str:
         return datadog_runs.console_url(APP_HOSTS[self.site], ref)
+
+    access_permission = datadog_errors.PERMISSIONS["read"]
+
+    def check_access(self) -> str:
+        """ListWorkflows (limit 1); a refusal is looked into by :mod:`.datadog_access`."""
+        return datadog_access.check_access(self._api, site=self.site, endpoint=self.endpoint)
 
     # -- starting and finding instances ---------------------------------------------------------
 

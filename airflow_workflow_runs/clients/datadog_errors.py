@@ -13,11 +13,13 @@ from datadog_api_client.exceptions import ApiException, OpenApiException
 
 from airflow_workflow_runs.clients.answers import garbled
 from airflow_workflow_runs.clients.datadog_runs import short
+from airflow_workflow_runs.clients.network_errors import TLS, network_failure
 from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.model import (
     AccessDenied,
     RunNotFound,
     ServiceError,
+    ServiceUnreachable,
     TransientServiceError,
     WorkflowRunError,
 )
@@ -40,7 +42,9 @@ def translate(error: Exception, what: str, need: str, *, site: str, endpoint: st
         # read the answer: an HTML page, a cut-off or non-object body.
         return garbled("a body the SDK could not read as an instance", error).about(what)
     # urllib3 errors (refused/reset connections, timeouts, TLS) and anything else on the wire.
-    return TransientServiceError(f"{what}: the request to {endpoint} failed ({type(error).__name__}: {error})")
+    message = f"{what}: the request to {endpoint} failed ({type(error).__name__}: {error})"
+    reason = network_failure(error)
+    return ServiceUnreachable(message, reason) if reason else TransientServiceError(message)
 
 
 def translate_api(error: ApiException, what: str, need: str, *, site: str, endpoint: str) -> WorkflowRunError:
@@ -49,7 +53,7 @@ def translate_api(error: ApiException, what: str, need: str, *, site: str, endpo
     detail = f" ({'; '.join(texts)})" if texts else ""
     where = f"Datadog site {site}" if endpoint.rstrip("/") == f"https://api.{site}" else endpoint
     if status == 0:  # the SDK's wrapper of TLS errors
-        return TransientServiceError(f"{what}: the request to {endpoint} failed ({error.reason})")
+        return ServiceUnreachable(f"{what}: the request to {endpoint} failed ({error.reason})", TLS)
     if status == 404:
         return RunNotFound(
             f"{what} was not found{detail}. Check the workflow id and instance id, and that the connection "

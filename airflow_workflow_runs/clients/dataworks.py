@@ -47,6 +47,7 @@ from airflow_workflow_runs.model import (
     GarbledAnswer,
     ServiceError,
     TimeWindow,
+    UnknownEndpoint,
     WorkflowRun,
     WorkflowRunError,
 )
@@ -84,7 +85,7 @@ class DataWorksSettings:
 
     def __post_init__(self) -> None:
         if re.fullmatch(REGION_PATTERN, self.region or "") is None:
-            raise ValueError(f"the DataWorks region {self.region!r} is not a region id such as cn-hangzhou")
+            raise UnknownEndpoint(f"the DataWorks region {self.region!r} is not a region id such as cn-hangzhou")
         if self.protocol not in ("https", "http"):
             raise ValueError(f"the DataWorks endpoint scheme must be https or http, got {self.protocol!r}")
         if bool(self.access_key_id) != bool(self.access_key_secret):
@@ -346,6 +347,17 @@ class DataWorksRunClient(RunClient, service=SERVICE):
         entry = info.get(ref["instance_id"])
         reason = entry.message if entry is not None else "the answer did not mention this instance"
         raise ServiceError(f"DataWorks did not stop {self.describe(ref)} (it is {run.raw_status}): {reason}")
+
+    access_permission = "dataworks:ListProjects"
+
+    def check_access(self) -> str:
+        """ListProjects with PageSize=1: the cheapest read that names no workspace."""
+        where = f"region {self.settings.region}, endpoint {self.settings.protocol}://{self.settings.host}"
+        request = dw_models.ListProjectsRequest(page_size=1, page_number=1)
+        self._call(
+            lambda: self._sdk.list_projects_with_options(request, self._runtime()), f"dataworks ListProjects ({where})"
+        )
+        return f"DataWorks accepted the credentials and dataworks:ListProjects ({where})"
 
     # -- plumbing -------------------------------------------------------------------------------
 

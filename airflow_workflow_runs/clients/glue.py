@@ -297,6 +297,16 @@ class GlueRunClient(RunClient, service=SERVICE):
                 return  # already finished or stopping: nothing to stop
             raise translated from None
 
+    access_permission = "glue:ListWorkflows"
+
+    def check_access(self) -> str:
+        """ListWorkflows with MaxResults=1: the cheapest Glue read that names no workflow."""
+        try:
+            self._client.list_workflows(MaxResults=1)
+        except Exception as error:
+            raise aws_errors.translate(error, f"glue ListWorkflows ({self._where()})") from None
+        return f"AWS Glue accepted the credentials and glue:ListWorkflows ({self._where()})"
+
     def console_url(self, ref: RunRef) -> str:
         return glue_runs.console_url(self.region_name, ref.get("workflow_name", ""))
 

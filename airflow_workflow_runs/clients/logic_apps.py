@@ -41,6 +41,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
+from airflow_workflow_runs.clients import logic_apps_access
 from airflow_workflow_runs.clients.base import RunClient, RunRef
 from airflow_workflow_runs.clients.logic_apps_azure import AsyncClients, LogicAppsSettings, callback_client
 from airflow_workflow_runs.clients.logic_apps_calls import (
@@ -326,6 +327,8 @@ class LogicAppsRunClient(RunClient, service=SERVICE):
         ref = self.validate_ref(ref)
         with self._translating(ref, cancelling=True):
             await self._sdk.aperform(run_call(ref, "cancel"))
+
+    access_permission, check_access = logic_apps_access.PERMISSION, logic_apps_access.check_access
 
     # -- console --------------------------------------------------------------------------------
 

@@ -10,17 +10,24 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_workflow_runs.clients.answers import garbled
+from airflow_workflow_runs.clients.network_errors import network_failure
 from airflow_workflow_runs.clients.retry_policy import retry_after_seconds
 from airflow_workflow_runs.model import (
     AccessDenied,
+    CredentialsRejected,
     GarbledAnswer,
+    PermissionDenied,
     RunNotFound,
     ServiceError,
+    ServiceUnreachable,
     TransientServiceError,
     WorkflowRunError,
 )
 
 SAS_SIGNATURE = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
+#: How ARM's 403 AuthorizationFailed names the action: "... does not have authorization to perform
+#: action 'Microsoft.Logic/workflows/read' over scope ...".
+ARM_ACTION = re.compile(r"perform action '([^']+)'")
 BEARER_TOKEN = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
 
@@ -97,22 +104,30 @@ def translate_error(
     status = error_status(error)
     if isinstance(error, ResourceNotFoundError) or status == 404:
         return RunNotFound(f"{what} was not found ({detail}).{' ' + not_found_hint if not_found_hint else ''}")
+    unreachable = network_failure(error) if status is None else None
+    if isinstance(error, ClientAuthenticationError) and unreachable:  # azure-identity never reached Entra ID
+        return ServiceUnreachable(f"{what}: the token endpoint could not be reached ({detail})", unreachable)
     if isinstance(error, ClientAuthenticationError) or status in (401, 403):
-        return AccessDenied(
+        text = (
             f"{what}: access denied ({detail}). Check the connection's tenant id, client id and client secret "
             "(or, without a secret, the managed identity / workload identity / Azure CLI login), the authority "
             "host and token scope of the ARM endpoint's cloud, and that the identity has a role on the workflow "
             "allowing this call ('Logic App Operator' reads and cancels runs, 'Logic App Contributor' runs "
             "triggers; 'Logic Apps Standard Operator'/'Contributor' on Standard sites)."
         )
+        if status == 403:  # signed in, not allowed
+            action = ARM_ACTION.search(detail)
+            return PermissionDenied(text, action.group(1) if action else None)
+        return CredentialsRejected(text)
     if isinstance(error, (json.JSONDecodeError, DecodeError, DeserializationError, *_SDK_READ_ERRORS)):
         # An HTML page with status 200 (a proxy, a captive gateway), a cut-off or non-object body:
         # raised by response.json() (Consumption) or azure-mgmt-web's deserializer (Standard). After
         # the status checks: a 401/404 whose body does not parse is still a refusal.
         return GarbledAnswer(scrub(str(garbled("a body that is not the documented run object", error).about(what))))
     if isinstance(error, (ServiceRequestError, ServiceResponseError)):
-        return TransientServiceError(
-            f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})"
+        return ServiceUnreachable(
+            f"{what}: the service could not be reached or did not answer in time ({type(error).__name__}: {detail})",
+            network_failure(error),
         )
     if isinstance(error, HttpResponseError) and status is not None and (status in (408, 429) or status >= 500):
         response = getattr(error, "response", None)

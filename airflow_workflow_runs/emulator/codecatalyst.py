@@ -1,7 +1,9 @@
 """AWS CodeCatalyst workflow runs as botocore's ``codecatalyst`` client speaks them.
 
 rest-json over HTTPS with ``Authorization: Bearer <token>`` (botocore refuses bearer tokens over
-plain HTTP): GetWorkflowRun, StartWorkflowRun (idempotent on ``clientToken``), ListWorkflowRuns.
+plain HTTP): GetWorkflowRun, StartWorkflowRun (idempotent on ``clientToken``), ListWorkflowRuns, and
+VerifySession (``GET /session``, a connection test's call: the token's user, or 401 for a token that
+is not valid or was revoked).
 ListWorkflowRuns filters by ``workflowId`` and pages with ``maxResults`` (1..50) and an opaque
 cursor ``nextToken`` (runs starting meanwhile do not shift later pages). Its order is undocumented:
 newest first here, as the console shows runs; ``list_oldest_first(True)`` flips it so tests can
@@ -9,78 +11,40 @@ check that clients do not rely on it.
 Errors carry ``x-amzn-ErrorType`` and ``{"message": ...}``. Tokens are kept only as SHA-256
 digests, so tests can check which token arrived without the emulator holding secrets; a token
 revoked mid-wait (:meth:`CodeCatalystService.revoke_credentials`) is answered 401 UnauthorizedException.
+Paths, errors, times and page cursors are spelled in :mod:`.codecatalyst_wire`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
-import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
+from .codecatalyst_wire import (
+    ERROR_TYPES,
+    PREFIX,
+    SESSION,
+    TERMINAL,
+    CodeCatalystError,
+    decode_cursor,
+    digest,
+    encode_cursor,
+    iso,
+    workflow_key,
+)
 from .service import CallContext, ControlError, ControlRequest, Route, Service, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position
 from .wire import Request, Response
 
-PREFIX = re.compile(r"^/v1/spaces/(?P<space>[^/]+)/projects/(?P<project>[^/]+)/workflowRuns(?:/(?P<run>[^/]+))?$")
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "SUPERSEDED", "CANCELLED", "NOT_RUN", "ABANDONED"})
 DEFAULT_TIMELINE: tuple[dict[str, Any], ...] = ({"status": "IN_PROGRESS", "polls": 2}, {"status": "SUCCEEDED"})
-_ERROR_TYPES = {
-    400: "ValidationException",
-    401: "UnauthorizedException",
-    402: "ServiceQuotaExceededException",
-    403: "AccessDeniedException",
-    404: "ResourceNotFoundException",
-    409: "ConflictException",
-    429: "ThrottlingException",
-}
-
-
-class CodeCatalystError(Exception):
-    def __init__(self, status: int, message: str, error_type: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.error_type = status, message, error_type
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _key(space: str, project: str, workflow_id: str) -> str:
-    return f"{space}/{project}/{workflow_id}"
-
-
-def _encode_cursor(position: tuple[float, int], workflow_id: str | None) -> str:
-    raw = json.dumps({"p": list(position), "w": workflow_id}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(token: str, workflow_id: str | None) -> tuple[float, int]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if data["w"] != workflow_id:
-            raise ValueError("a token of another listing")
-        started, seq = data["p"]
-        return float(started), int(seq)
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
-        raise CodeCatalystError(400, "The nextToken is not valid", "ValidationException") from None
 
 
 class CodeCatalystService(Service):
     """The CodeCatalyst workflow-run API and its set-up helpers."""
 
     name = "codecatalyst"
-    operations = frozenset({"GetWorkflowRun", "StartWorkflowRun", "ListWorkflowRuns"})
+    operations = frozenset({"GetWorkflowRun", "StartWorkflowRun", "ListWorkflowRuns", "VerifySession"})
     chaos_operations = frozenset({"GetWorkflowRun", "ListWorkflowRuns"})
     throttling = ({"status": 429, "error_type": "ThrottlingException"},)
 
@@ -98,21 +62,25 @@ class CodeCatalystService(Service):
     # --- wire protocol -------------------------------------------------------------------
 
     def matches(self, request: Request) -> bool:
-        return PREFIX.match(request.path) is not None
+        return request.path == SESSION or PREFIX.match(request.path) is not None
 
     def operation(self, request: Request) -> str:
+        if request.path == SESSION:
+            return "VerifySession"
         match = PREFIX.match(request.path)
         if match and match.group("run"):
             return "GetWorkflowRun"
         return {"PUT": "StartWorkflowRun", "POST": "ListWorkflowRuns"}.get(request.method, "Unknown")
 
     def error_response(self, status: int, error_type: str | None, message: str | None) -> Response:
-        error_type = error_type or _ERROR_TYPES.get(status, "InternalServerException")
+        error_type = error_type or ERROR_TYPES.get(status, "InternalServerException")
         body = {"message": message or ("Rate exceeded" if status == 429 else "Injected fault")}
         return Response.json(body, status, headers={"x-amzn-ErrorType": error_type})
 
     def handle(self, request: Request, ctx: CallContext) -> Response:
         try:
+            if request.path == SESSION:
+                return Response.json(self._verify_session(request))
             self._authenticate(request)
             match = PREFIX.match(request.path)
             assert match is not None
@@ -139,6 +107,16 @@ class CodeCatalystService(Service):
         if self._valid_digests is not None and token_digest not in self._valid_digests:
             raise CodeCatalystError(403, "The token is not valid for this space", "AccessDeniedException")
 
+    def _verify_session(self, request: Request) -> dict[str, str]:
+        """VerifySession (GET): the token's user, or 401 for a token that is not (or no longer) valid."""
+        if request.method != "GET":
+            raise CodeCatalystError(405, f"{request.method} is not supported here", "ValidationException")
+        try:
+            self._authenticate(request)
+        except CodeCatalystError as exc:  # no space is named: an unknown token is not a session at all
+            raise CodeCatalystError(401, exc.message if exc.status == 401 else "The token is not valid") from None
+        return {"identity": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codecatalyst-user/{self.token_digests[-1]}"))}
+
     def _find(self, space: str, project: str, run_id: str) -> RunRecord:
         for run in self.store.runs(self.name):
             if run.run_id == run_id and run.data.get("space") == space and run.data.get("project") == project:
@@ -154,11 +132,11 @@ class CodeCatalystService(Service):
             "workflowId": run.data["workflow_id"],
             "status": status,
             "statusReasons": list(pos.step.extra.get("status_reasons", [])),
-            "startTime": _iso(run.started_on),
-            "lastUpdatedTime": _iso(max(pos.entered_at, run.started_on)),
+            "startTime": iso(run.started_on),
+            "lastUpdatedTime": iso(max(pos.entered_at, run.started_on)),
         }
         if status in TERMINAL:
-            out["endTime"] = _iso(max(pos.entered_at, run.started_on))
+            out["endTime"] = iso(max(pos.entered_at, run.started_on))
         return out
 
     def _position(self, run: RunRecord, ctx: CallContext) -> Position:
@@ -174,7 +152,7 @@ class CodeCatalystService(Service):
         body = request.json() or {}
         token = str(body.get("clientToken") or uuid.uuid4())
         with self.store.lock:
-            workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+            workflow = self.store.workflow(self.name, workflow_key(space, project, workflow_id))
             if workflow is None:
                 raise CodeCatalystError(404, f"Workflow {workflow_id} was not found in project {project}")
             existing = self._client_tokens.get((space, project, token))
@@ -192,7 +170,7 @@ class CodeCatalystService(Service):
         if not 1 <= max_results <= 50:
             raise CodeCatalystError(400, "maxResults must be between 1 and 50", "ValidationException")
         token = request.query_value("nextToken")
-        after = _decode_cursor(token, workflow_id) if token else None
+        after = decode_cursor(token, workflow_id) if token else None
         with self.store.lock:
             runs = [
                 r
@@ -213,7 +191,7 @@ class CodeCatalystService(Service):
                 items.append({**wire, "workflowName": run.data.get("workflow_name", "")})
         out: dict[str, Any] = {"items": items}
         if len(runs) > max_results:
-            out["nextToken"] = _encode_cursor(order(page[-1]), workflow_id)
+            out["nextToken"] = encode_cursor(order(page[-1]), workflow_id)
         return out
 
     def _order_key(self, run: RunRecord) -> tuple[float, int]:
@@ -245,7 +223,7 @@ class CodeCatalystService(Service):
     ) -> None:
         steps = self.parse_timeline(list(DEFAULT_TIMELINE) if timeline is None else timeline)
         data = {"space": space, "project": project, "workflow_id": workflow_id, "name": name or workflow_id}
-        self.store.put_workflow(Workflow(self.name, _key(space, project, workflow_id), steps, data))
+        self.store.put_workflow(Workflow(self.name, workflow_key(space, project, workflow_id), steps, data))
 
     def _new_run(
         self,
@@ -256,7 +234,7 @@ class CodeCatalystService(Service):
         run_id: str | None = None,
         started_on: float | None = None,
     ) -> RunRecord:
-        workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+        workflow = self.store.workflow(self.name, workflow_key(space, project, workflow_id))
         data = {
             "space": space,
             "project": project,
@@ -265,7 +243,7 @@ class CodeCatalystService(Service):
         }
         return self.store.new_run(
             self.name,
-            _key(space, project, workflow_id),
+            workflow_key(space, project, workflow_id),
             run_id or str(uuid.uuid4()),
             steps,
             started_on=started_on,
@@ -285,10 +263,10 @@ class CodeCatalystService(Service):
         """Add a run (its workflow defined if missing); returns the run id (a UUID)."""
         workflow_id = workflow_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{space}/{project}/default"))
         with self.store.lock:
-            workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+            workflow = self.store.workflow(self.name, workflow_key(space, project, workflow_id))
             if workflow is None:
                 self.define_workflow(space, project, workflow_id)
-                workflow = self.store.workflow(self.name, _key(space, project, workflow_id))
+                workflow = self.store.workflow(self.name, workflow_key(space, project, workflow_id))
             assert workflow is not None
             steps = workflow.timeline if timeline is None else self.parse_timeline(timeline)
             return self._new_run(space, project, workflow_id, steps, run_id, started_on).run_id

@@ -5,7 +5,8 @@
 items carry only status and timestamps, as in Datadog's recorded answers; POST: CreateWorkflowInstance with
 ``{"meta": {"payload": {...}}}``), ``.../instances/{instance_id}`` (GET: GetWorkflowInstance) and
 ``.../instances/{instance_id}/cancel`` (PUT: CancelWorkflowInstance, answers ``{}``). Over plain
-HTTP or HTTPS (the SDK takes either through ``Configuration(host=...)``).
+HTTP or HTTPS (the SDK takes either through ``Configuration(host=...)``). A connection test's reads
+(ListWorkflows, ValidateApiKey, GetCurrentUser) are in :mod:`.datadog_account`.
 
 Every request needs ``DD-API-KEY`` and ``DD-APPLICATION-KEY``: without them the answer is 403
 ``{"errors": ["Forbidden"]}``, as Datadog's, and so are keys revoked mid-wait
@@ -31,7 +32,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import datadog_control
+from . import datadog_account, datadog_control
 from .datadog_wire import (
     MESSAGES,
     PATH,
@@ -61,7 +62,7 @@ class DatadogService(Service):
     name = "datadog"
     operations = frozenset(
         {"GetWorkflowInstance", "CreateWorkflowInstance", "CancelWorkflowInstance", "ListWorkflowInstances"}
-    )
+    ) | frozenset(datadog_account.OPERATIONS.values())
     chaos_operations = frozenset({"GetWorkflowInstance", "ListWorkflowInstances"})
     throttling = ({"status": 429},)  # every 429 carries X-RateLimit-Reset (see _errors)
 
@@ -83,9 +84,12 @@ class DatadogService(Service):
     # --- wire protocol -------------------------------------------------------------------
 
     def matches(self, request: Request) -> bool:
-        return PATH.match(request.path) is not None
+        return PATH.match(request.path) is not None or datadog_account.operation(request) is not None
 
     def operation(self, request: Request) -> str:
+        account = datadog_account.operation(request)
+        if account is not None:
+            return account
         match = PATH.match(request.path)
         if match is None:
             return "Unknown"
@@ -106,7 +110,10 @@ class DatadogService(Service):
 
     def handle(self, request: Request, ctx: CallContext) -> Response:
         try:
-            self._authenticate(request)
+            account = datadog_account.operation(request)
+            self._authenticate(request, api_key_only=account == "ValidateApiKey")
+            if account is not None:
+                return Response.json(datadog_account.answer(self.store, self.name, account, request))
             match = PATH.match(request.path)
             assert match is not None
             workflow_id, instance_id = match.group("workflow"), match.group("instance")
@@ -128,9 +135,14 @@ class DatadogService(Service):
         except DatadogError as exc:
             return self._errors(exc)
 
-    def _authenticate(self, request: Request) -> None:
+    def _authenticate(self, request: Request, api_key_only: bool = False) -> None:
         api_key = (request.header("dd-api-key") or "").strip()
         app_key = (request.header("dd-application-key") or "").strip()
+        if api_key_only:  # GET /api/v1/validate: the API key alone
+            key = digest(api_key)
+            if not api_key or key in self._revoked or (self._valid is not None and key != self._valid[0]):
+                raise DatadogError(403, ["Forbidden"])
+            return
         if not api_key or not app_key:
             raise DatadogError(403, ["Forbidden"])
         pair = (digest(api_key), digest(app_key))

@@ -8,11 +8,11 @@ secrets; :meth:`DataWorksService.revoke_credentials` revokes keys and STS tokens
 ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` like Alibaba's gateway.
 
 Operations: GetWorkflowInstance, CreateWorkflowInstances, GetCreateWorkflowInstancesResult,
-StopWorkflowInstances (a stopped instance ends as ``Failure``, as in DataWorks) and
-ListWorkflowInstances.
+StopWorkflowInstances (a stopped instance ends as ``Failure``, as in DataWorks),
+ListWorkflowInstances and ListProjects (a connection test's call).
 
 The service's pieces: parameters, the instance document and errors in :mod:`.dataworks_wire`,
-signatures and credentials in :mod:`.dataworks_auth`, ListWorkflowInstances in :mod:`.dataworks_list`,
+signatures and credentials in :mod:`.dataworks_auth`, the listings in :mod:`.dataworks_list`,
 JSON set-up (scenario, control routes) in :mod:`.dataworks_control`; this module runs the other
 operations and keeps the Python set-up API.
 """
@@ -28,7 +28,7 @@ from typing import Any
 
 from . import dataworks_control
 from .dataworks_auth import AcsCredentials
-from .dataworks_list import list_instances
+from .dataworks_list import list_instances, list_projects
 from .dataworks_wire import (
     BIZ_DATE_TZ,
     TERMINAL,
@@ -62,6 +62,7 @@ class DataWorksService(Service):
             "GetCreateWorkflowInstancesResult",
             "StopWorkflowInstances",
             "ListWorkflowInstances",
+            "ListProjects",
         }
     )
     chaos_operations = frozenset({"GetWorkflowInstance", "ListWorkflowInstances"})
@@ -112,6 +113,7 @@ class DataWorksService(Service):
                 "GetCreateWorkflowInstancesResult": ("GET", self._create_result),
                 "StopWorkflowInstances": ("POST", self._stop),
                 "ListWorkflowInstances": ("POST", lambda p, c: list_instances(self.store, self.name, p, c)),
+                "ListProjects": ("POST", lambda p, c: list_projects(self.store, self.name, p)),
             }.get(operation)
             if handler is None:
                 raise DataWorksError(404, "InvalidAction.NotFound", f"Specified api {operation} is not found.")

@@ -1,5 +1,6 @@
 """ListWorkflowInstances of the DataWorks emulator: which instances a project's business date lists,
-its filters (workflow, ids, name, type, environment), ``SortBy`` on Id and ``PageNumber``/``PageSize``.
+its filters (workflow, ids, name, type, environment), ``SortBy`` on Id and ``PageNumber``/``PageSize``;
+and ListProjects (a connection test's call): the workspaces that have workflows, by id.
 
 Its own module so the listing rules, which clients' window checks depend on, read apart from the
 operations that change instances.
@@ -51,4 +52,18 @@ def list_instances(store: Store, service: str, params: Mapping[str, str], ctx: C
             "TotalCount": len(runs),
             "WorkflowInstances": items,
         }
+    }
+
+
+def list_projects(store: Store, service: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """One page of ListProjects: every workspace a workflow was defined in, lowest id first."""
+    page_size = int_param(params, "PageSize", required=False) or 10
+    page_number = int_param(params, "PageNumber", required=False) or 1
+    if page_size > 100:
+        raise DataWorksError(400, "InvalidParameter", "The parameter PageSize must be at most 100.")
+    ids = sorted({int(w.data["project_id"]) for w in store.workflows(service)})
+    page = ids[(page_number - 1) * page_size : page_number * page_size]
+    projects = [{"Id": i, "Name": f"project_{i}", "DisplayName": f"Project {i}", "Status": "Available"} for i in page]
+    return {
+        "PagingInfo": {"PageNumber": page_number, "PageSize": page_size, "TotalCount": len(ids), "Projects": projects}
     }

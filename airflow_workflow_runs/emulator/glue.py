@@ -10,6 +10,7 @@ Implemented: GetWorkflowRun, GetWorkflowRuns (newest first, opaque ``NextToken``
 StartWorkflowRun (runs follow the workflow's default timeline) and StopWorkflowRun (STOPPING on
 the next observation, then STOPPED). Timeline steps may carry ``statistics`` (overrides of the
 counters derived from the status) and ``error_message``.
+ListWorkflows (a connection test's call) is in :mod:`.glue_workflows`.
 
 Job runs, minimally: GetJobRun reads runs added with :meth:`GlueService.add_job_run` (what the
 amazon provider's ``GlueJobCompleteTrigger`` polls); see :mod:`.glue_jobs`.
@@ -27,7 +28,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from . import glue_control, glue_jobs
+from . import glue_control, glue_jobs, glue_workflows
 from .glue_wire import (
     CONTENT_TYPE,
     DEFAULT_MAX_RESULTS,
@@ -66,7 +67,9 @@ class GlueService(Service):
     """The Glue workflow-run API, plus its Python and control-API set-up helpers."""
 
     name = "glue"
-    operations = frozenset({"GetWorkflowRun", "GetWorkflowRuns", "StartWorkflowRun", "StopWorkflowRun", "GetJobRun"})
+    operations = frozenset(
+        {"GetWorkflowRun", "GetWorkflowRuns", "StartWorkflowRun", "StopWorkflowRun", "GetJobRun", "ListWorkflows"}
+    )
     chaos_operations = frozenset({"GetWorkflowRun", "GetWorkflowRuns", "GetJobRun"})
     throttling = ({"status": 400, "error_type": "ThrottlingException"},)  # awsJson 1.1 throttles with 400
 
@@ -111,6 +114,7 @@ class GlueService(Service):
             "StartWorkflowRun": self._start_workflow_run,
             "StopWorkflowRun": self._stop_workflow_run,
             "GetJobRun": lambda body, ctx: glue_jobs.get_job_run(self.store, body, ctx),
+            "ListWorkflows": lambda body, ctx: glue_workflows.list_workflows(self.store, self.name, body),
         }
         try:
             auth = request.header("authorization")

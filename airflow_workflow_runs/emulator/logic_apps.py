@@ -12,8 +12,9 @@ each with ``runs/{run}`` (GetWorkflowRun), ``runs`` (ListWorkflowRuns: ``$filter
 and ``Status`` with ``eq`` and ``StartTime`` with ``ge``/``gt``/``le``/``lt`` and an unquoted ISO 8601 time,
 joined by ``and``, else 400 InvalidQueryFilter; ``$top``, ``nextLink``; newest first), ``runs/{run}/cancel``
 (CancelWorkflowRun: Cancelled on the next observation; 409 once the run has ended) and
-``triggers/{trigger}/listCallbackUrl`` (ListCallbackUrl). Every ARM request needs
-``Authorization: Bearer <a token issued here that has not expired>``; otherwise the answer is 401 with
+``triggers/{trigger}/listCallbackUrl`` (ListCallbackUrl); and the Consumption workflows of a resource
+group or subscription (ListWorkflows, a connection test's call: :mod:`.logic_apps_workflows`). Every ARM
+request needs ``Authorization: Bearer <a token issued here that has not expired>``; otherwise the answer is 401 with
 ARM's ``{"error": {"code", "message"}}`` and a ``WWW-Authenticate`` header, as Azure does.
 
 The trigger callback (InvokeTrigger) ``POST /workflows/{id}/triggers/{trigger}/paths/invoke?...&sig=...``
@@ -46,6 +47,7 @@ from .logic_apps_entra import OIDC, TOKEN, EntraTokens
 from .logic_apps_list import list_runs
 from .logic_apps_state import LogicAppsState, workflow_key
 from .logic_apps_wire import API_VERSION, ARM, INVOKE, NOT_CANCELLABLE, ArmError, callback_url, error_response, wire_run
+from .logic_apps_workflows import LIST, list_workflows
 from .service import CallContext, Route, drop_key
 from .store import RunRecord, Workflow
 from .timeline import Position, Step
@@ -65,6 +67,7 @@ class LogicAppsService(LogicAppsState):
             "InvokeTrigger",
             "OpenIdConfiguration",
             "GetToken",
+            "ListWorkflows",
         }
     )
     chaos_operations = frozenset({"GetWorkflowRun", "ListWorkflowRuns"})
@@ -100,7 +103,7 @@ class LogicAppsService(LogicAppsState):
 
     def matches(self, request: Request) -> bool:
         path = request.path
-        return any(p.match(path) for p in (ARM, INVOKE, OIDC, TOKEN))
+        return any(p.match(path) for p in (ARM, INVOKE, OIDC, TOKEN, LIST))
 
     def operation(self, request: Request) -> str:
         path = request.path
@@ -110,6 +113,8 @@ class LogicAppsService(LogicAppsState):
             return "OpenIdConfiguration"
         if INVOKE.match(path):
             return "InvokeTrigger"
+        if LIST.match(path):
+            return "ListWorkflows"
         match = ARM.match(path)
         if match is None:
             return "Unknown"
@@ -147,8 +152,6 @@ class LogicAppsService(LogicAppsState):
 
     def _arm(self, request: Request, operation: str, ctx: CallContext) -> Response:
         self.entra.authenticate(request)
-        match = ARM.match(request.path)
-        assert match is not None
         api_version = request.query_value("api-version")
         if not api_version:
             raise ArmError(
@@ -158,6 +161,10 @@ class LogicAppsService(LogicAppsState):
             )
         if not API_VERSION.match(api_version):
             raise ArmError(400, "InvalidApiVersionParameter", f"The api-version '{api_version}' is invalid.")
+        if operation == "ListWorkflows":
+            return Response.json(list_workflows(self.store, self.name, request))
+        match = ARM.match(request.path)
+        assert match is not None
         parts = {k: unquote(v) for k, v in match.groupdict().items() if v is not None}
         site = parts.get("site")
         workflow_name = parts.get("cwf") or parts["swf"]

@@ -16,6 +16,7 @@ wait. In the triggerer one rebuild serves every wait on the connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from abc import abstractmethod
@@ -29,6 +30,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_workflow_runs.clients.base import RunClient, RunOrError, RunRef
 from airflow_workflow_runs.clients.io import DEFAULT_IO_THREADS, run_blocking, set_io_threads_source
+from airflow_workflow_runs.hooks import access_check
 from airflow_workflow_runs.hooks.shared_clients import (
     BUILT_ONCE,
     LOCKS,
@@ -229,6 +231,22 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
                 raise
             self.log.warning("Connection %r not found; using the SDK's default credentials.", self.conn_id)
             return None
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The Airflow UI's Test button and ``airflow connections test``: the client's ``check_access``
+        (the service's cheapest read) on a client built afresh, as ``(ok, message)``. Never raises;
+        the message names the kind of failure and no secret of the connection."""
+        conn = client = None
+        try:
+            conn = self._load_connection()
+            client = self._first_build_locked(lambda: self.build_client(conn))
+            ok, message = True, client.check_access()
+        except Exception as error:
+            ok, message = False, access_check.explain(error, self.conn_id, self.client_class.access_permission)
+        finally:
+            with contextlib.suppress(Exception):
+                getattr(client, "close", lambda: None)()  # the Logic Apps client holds SDK clients
+        return ok, access_check.hide_secrets(message, conn)
 
     # -- asynchronous use (triggerer) ----------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Datadog Workflow Automation instances on a ``datadog_workflows`` connection.
 
 Fields: **Password** = the application key (it needs ``workflows_read``, and ``workflows_run`` to
-start or cancel instances); extra **api_key** = the organisation's API key (both secret; the
-extra's name is one Airflow masks); extra **site** = the Datadog site (``datadoghq.com`` by
+start or cancel instances); when it is empty, the extra **app_key** is used instead, as connections
+of Airflow's own Datadog provider keep it (the Password wins when both are set); extra **api_key** =
+the organisation's API key (all secret); extra **site** = the Datadog site (``datadoghq.com`` by
 default, one of ``clients.datadog.SITES``); **Host** = an exact API URL override (a proxy or the
 emulator; ``http://`` works); extras ``ca_bundle`` and ``timeout`` (seconds per request, default 60).
 The ``DD_SITE``/``DD_API_KEY``/``DD_APP_KEY`` environment variables are not used.
@@ -40,10 +41,9 @@ class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient], service=SER
         if conn is None:
             raise ValueError("a datadog_workflows connection is required (datadog_conn_id=None was given)")
         api_key = extra_str(conn, "api_key")
-        app_key = (conn.password or "").strip()
-        missing = [
-            name for name, value in (("api_key (extra)", api_key), ("application key (Password)", app_key)) if not value
-        ]
+        app_key = (conn.password or "").strip() or extra_str(conn, "app_key") or ""
+        named = (("api_key (extra)", api_key), ("application key (Password, or the app_key extra)", app_key))
+        missing = [name for name, value in named if not value]
         if missing:
             raise ValueError(f"the Datadog connection {conn.conn_id!r} lacks its {' and '.join(missing)}")
         assert api_key is not None

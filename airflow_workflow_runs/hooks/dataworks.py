@@ -4,8 +4,9 @@ Fields: **Login** = AccessKey id, **Password** = AccessKey secret (both empty: t
 default credential chain of ``alibabacloud-credentials`` — ``ALIBABA_CLOUD_ACCESS_KEY_ID``/``_SECRET``,
 OIDC, CLI profile, credentials file, ECS RAM role); extras ``security_token`` (an STS token, with
 an STS key pair), ``region`` (default cn-hangzhou; endpoint ``dataworks.{region}.aliyuncs.com``),
-``ca_bundle``; **Host** (+ **Port**) = endpoint override such as ``https://dataworks-vpc.cn-hangzhou.aliyuncs.com``
-or ``http://127.0.0.1:8080`` — the SDK takes ``host:port`` and a protocol, derived here from the URL.
+``ca_bundle``; **Host** = endpoint override such as ``https://dataworks-vpc.cn-hangzhou.aliyuncs.com``
+or ``http://127.0.0.1:8080`` — the SDK takes ``host:port`` and a protocol, derived here from the URL. The
+form hides **Port** (a port goes in the URL); a port stored in the connection is still appended.
 """
 
 from __future__ import annotations

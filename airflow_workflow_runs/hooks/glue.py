@@ -13,6 +13,7 @@ from airflow_workflow_runs.clients.glue import GlueRunClient
 from airflow_workflow_runs.clients.io import io_threads
 from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
+from airflow_workflow_runs.model import UnknownEndpoint
 from airflow_workflow_runs.services.glue import SERVICE
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient], service=SERVICE):
         from airflow.providers.amazon.aws.hooks.base_aws import SessionFactory
         from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
         from botocore.config import Config
+        from botocore.exceptions import InvalidRegionError
 
         redact_botocore_logs()  # before the session: building it may assume a role (an STS answer)
         wrapper = AwsConnectionWrapper(conn=conn, region_name=self.client_options.get("region_name"))
@@ -48,11 +50,14 @@ class GlueWorkflowRunHook(WorkflowRunHook[GlueRunClient], service=SERVICE):
         config = Config(max_pool_connections=io_threads())
         if wrapper.botocore_config is not None:
             config = config.merge(wrapper.botocore_config)
-        boto_client = session.client(
-            "glue",
-            region_name=wrapper.region_name,
-            endpoint_url=wrapper.get_service_endpoint_url("glue"),
-            config=config,
-            verify=wrapper.verify,
-        )
+        try:
+            boto_client = session.client(
+                "glue",
+                region_name=wrapper.region_name,
+                endpoint_url=wrapper.get_service_endpoint_url("glue"),
+                config=config,
+                verify=wrapper.verify,
+            )
+        except InvalidRegionError as error:
+            raise UnknownEndpoint(f"glue: {error}") from None
         return GlueRunClient(boto_client)

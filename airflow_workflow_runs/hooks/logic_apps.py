@@ -24,6 +24,7 @@ from airflow_workflow_runs.clients.logic_apps import LogicAppsRunClient
 from airflow_workflow_runs.clients.logic_apps_azure import CLOUDS, LogicAppsSettings
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.hooks.connection_fields import ca_bundle, endpoint_override, extra_number, extra_str
+from airflow_workflow_runs.model import UnknownEndpoint
 from airflow_workflow_runs.services.logic_apps import SERVICE
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def settings_from_connection(conn: Connection | None) -> LogicAppsSettings:
     """Read an ``azure_logic_apps`` connection (``None``: environment and default credentials only)."""
     cloud = (extra_str(conn, "cloud") or "AZURE_PUBLIC_CLOUD").upper()
     if cloud not in CLOUDS:
-        raise ValueError(f"azure_logic_apps connection: unknown cloud {cloud!r}; use one of {sorted(CLOUDS)}")
+        raise UnknownEndpoint(f"azure_logic_apps connection: unknown cloud {cloud!r}; use one of {sorted(CLOUDS)}")
     return LogicAppsSettings(
         subscription_id=extra_str(conn, "subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or None,
         resource_group_name=extra_str(conn, "resource_group"),

@@ -162,10 +162,10 @@ SERVICE = ServiceDeclaration(
     link_name="DataWorks Operation Center",
     connection_form={
         "ui-field-behaviour": {
-            "hidden-fields": ["schema"],
+            "hidden-fields": ["schema", "port"],
             "relabeling": {"host": "Endpoint URL", "login": "AccessKey ID", "password": "AccessKey secret"},
             "placeholders": {
-                "host": "empty: https://dataworks.{region}.aliyuncs.com",
+                "host": "empty: https://dataworks.{region}.aliyuncs.com (a port goes in the URL)",
                 "login": "empty: the Alibaba default credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID, ...)",
                 "password": "empty: the Alibaba default credential chain",
             },

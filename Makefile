@@ -6,7 +6,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])
 CONSTRAINTS := $(wildcard requirements/constraints-$(PYVER).txt)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo lint bench soak emulator constraints clean
+.PHONY: setup test demo lint bench soak emulator constraints clean e2e
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: setup
 # The soak (issue 10): every service's waits under a seeded fault mix, credentials rotated mid-wait.
 soak: setup
 	$(BIN)/python -m soak.run $(SOAK_ARGS)
+
+# A real deployment (issue 13): emulator + scheduler, dag-processor, triggerers, api-server; logs in .e2e/.
+e2e: setup
+	$(BIN)/python -m e2e $(E2E_ARGS)
 
 emulator: setup
 	$(BIN)/python -m airflow_workflow_runs.emulator --scenario demo

@@ -7,6 +7,9 @@ Cloud SDKs are first imported in the I/O pool's threads, and the five share pack
 requests, aiohttp): imported by several threads at once, Python's import system can fail with
 ``_DeadlockError`` or leave a half-initialized module (seen: 1 fresh start in 40, "module 'urllib3'
 has no attribute 'util'"). :data:`SDK_IMPORT_LOCK` makes those first imports one at a time.
+
+A service's SDK comes with a pip extra (``[azure]``, ``[datadog]``, ``[dataworks]``): its sensor
+imports without it, and loading its hook says which extra to install (:class:`MissingExtra`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from airflow_workflow_runs.hooks.base import WorkflowRunHook
+
+DISTRIBUTION = "airflow-workflow-runs"
+
+
+class MissingExtra(ImportError):
+    """A hook's SDK is not installed; the message names the pip extra that installs it."""
+
 
 #: Held while a hook module is imported and while a hook class builds its first client (which
 #: imports the rest of its SDK): SDK imports happen one thread at a time.
@@ -31,11 +41,35 @@ def load_hook_class(path: str) -> type[WorkflowRunHook]:
     if not module_name:
         raise ValueError(f"hook class path {path!r} is not of the form 'package.module.Class'")
     with SDK_IMPORT_LOCK:
-        module = import_module(module_name)
+        try:
+            module = import_module(module_name)
+        except ImportError as error:
+            missing = _missing_extra(module_name, path, error)
+            if missing is None:
+                raise
+            raise missing from error
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type) or not issubclass(cls, WorkflowRunHook):
         raise TypeError(f"{path!r} is not a WorkflowRunHook subclass")
     return cls
+
+
+def _missing_extra(module_name: str, path: str, error: ImportError) -> MissingExtra | None:
+    """The error naming the extra of the service whose hook is ``path``, when what failed to import
+    is another distribution (its SDK, or a package the SDK needs); else None."""
+    missing = error.name or ""
+    if missing.partition(".")[0] in ("", __name__.partition(".")[0], module_name.partition(".")[0]):
+        return None  # the hook's own package: a wrong path or a broken module, not a missing SDK
+    from airflow_workflow_runs.services import declarations
+
+    service = next((s for s in declarations() if s.hook_class_path == path and s.extra), None)
+    if service is None:
+        return None
+    return MissingExtra(
+        f"{service.title} needs its SDK ({error}); install it with "
+        f"pip install '{DISTRIBUTION}[{service.extra}]' (or '{DISTRIBUTION}[all]')",
+        name=error.name,
+    )
 
 
 async def aload_hook_class(path: str) -> type[WorkflowRunHook]:

@@ -45,6 +45,7 @@ SERVICE = ServiceDeclaration(
     title="Datadog Workflow Automation",
     doc_url="https://docs.datadoghq.com/api/latest/workflow-automation/",
     tags=("software",),
+    extra="datadog",
     conn_type="datadog_workflows",
     conn_arg="datadog_conn_id",
     hook_class="DatadogWorkflowInstanceHook",

@@ -74,6 +74,7 @@ SERVICE = ServiceDeclaration(
     doc_url="https://www.alibabacloud.com/help/en/dataworks/developer-reference/"
     "api-dataworks-public-2024-05-18-getworkflowinstance",
     tags=("alibaba",),
+    extra="dataworks",
     conn_type="alibaba_dataworks",
     conn_arg="dataworks_conn_id",
     hook_class="DataWorksWorkflowInstanceHook",

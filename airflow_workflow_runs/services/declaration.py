@@ -97,6 +97,8 @@ class ServiceDeclaration:
     (without ``connection-type``/``hook-class-name``), ``None`` when the connection type belongs to
     another provider. ``home`` is the module holding the hook, sensor, operator and link classes of
     a service declared outside this package (else ``airflow_workflow_runs.<kind>.<name>``).
+    ``extra`` is the pip extra of this distribution that installs the service's SDK (``None``: the
+    base install has it), named when its hook cannot be loaded.
     """
 
     name: str
@@ -123,6 +125,7 @@ class ServiceDeclaration:
     reattach: Reattacher | None = None
     connection_form: Mapping[str, Any] | None = None
     home: str | None = None
+    extra: str | None = None
     _by_name: Mapping[str, Argument] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

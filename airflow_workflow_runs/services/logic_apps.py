@@ -44,6 +44,7 @@ SERVICE = ServiceDeclaration(
     title="Azure Logic Apps workflow runs",
     doc_url="https://learn.microsoft.com/rest/api/appservice/workflow-runs/get",
     tags=("azure",),
+    extra="azure",
     conn_type="azure_logic_apps",
     conn_arg="azure_logic_apps_conn_id",
     hook_class="LogicAppsWorkflowRunHook",

@@ -199,6 +199,23 @@ def test_datadog_takes_the_application_key_from_the_app_key_extra(services: Emul
     assert ok, message
 
 
+def test_an_app_key_from_the_extra_is_masked_in_logs_like_a_password(services: EmulatedServices) -> None:
+    """Airflow masks extras by name; ``app_key`` is not one of its names, so the hook masks it."""
+    import uuid
+
+    from airflow.sdk.log import redact
+
+    from airflow_workflow_runs.hooks.datadog import DatadogWorkflowInstanceHook
+
+    app_key = f"dd-app-key-{uuid.uuid4().hex}"  # a value nothing has masked yet (building sends nothing)
+    services.change("datadog", password=None, extra={"app_key": app_key})
+    assert redact(f"key={app_key}") == f"key={app_key}"  # not masked by name
+    DatadogWorkflowInstanceHook(datadog_conn_id=services.conn_ids["datadog"]).build_client(
+        DatadogWorkflowInstanceHook.get_connection(services.conn_ids["datadog"])
+    )
+    assert redact(f"key={app_key}") == "key=***"
+
+
 def test_datadog_password_takes_precedence_over_the_app_key_extra(services: EmulatedServices) -> None:
     services.change("datadog", extra={"app_key": WRONG_SECRET})  # the Password holds the right one
     ok, message = checked(services, "datadog")

@@ -47,6 +47,9 @@ class DatadogWorkflowInstanceHook(WorkflowRunHook[DatadogRunClient], service=SER
         if missing:
             raise ValueError(f"the Datadog connection {conn.conn_id!r} lacks its {' and '.join(missing)}")
         assert api_key is not None
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(app_key)  # Airflow masks extras by name, and "app_key" is not one of its names
         site = validate_site(extra_str(conn, "site"))
         return DatadogRunClient(
             build_api(

@@ -26,6 +26,7 @@ from .procs import Proc, free_port, run_logged, stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = ROOT / "example_dags"
+LOOPWATCH = Path(__file__).resolve().parent / "loopwatch"
 USERNAME = "admin"
 
 # Heartbeats lowered so that a lost triggerer's triggers move within seconds, not the default 30 s.
@@ -205,7 +206,12 @@ class Stack:
         known = {job["id"] for job in api.triggerer_jobs()}
         name = f"triggerer-{len(self.triggerers) + 1}"
         argv = [*self._airflow, "triggerer", *(["--capacity", str(capacity)] if capacity else [])]
-        proc = self._spawn(name, argv, {"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())})
+        loopwatch = {  # e2e/loopwatch/sitecustomize.py: who held the event loop when it fell behind
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(LOOPWATCH), self.env.get("PYTHONPATH")])),
+            "E2E_LOOPWATCH_DIR": str(self.run_dir),
+            "E2E_PROCESS_NAME": name,
+        }
+        proc = self._spawn(name, argv, {"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()), **loopwatch})
 
         def new_job() -> dict[str, Any] | None:
             self.check_alive()

@@ -27,7 +27,7 @@ from .kill_task import check_kill_task
 from .logs import check_logs
 from .report import CheckResult
 from .stack import ROOT, Stack, demo_dag_ids
-from .triggerers import check_triggerer_restart, check_two_triggerers
+from .triggerers import check_paused_triggerer, check_triggerer_restart, check_two_triggerers
 
 STATE = ROOT / ".e2e"
 KEEP_RUNS = 10
@@ -36,6 +36,7 @@ CHECKS: dict[str, Callable[[Stack], CheckResult]] = {
     "examples": lambda stack: check_examples(stack, demo_dag_ids()),
     "triggerer-restart": check_triggerer_restart,
     "two-triggerers": check_two_triggerers,
+    "paused-triggerer": check_paused_triggerer,
     "kill-task": check_kill_task,
 }
 

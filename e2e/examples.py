@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .api import TERMINAL_DAG_RUN
-from .report import CheckResult, Timer, stale_exit_races, task_log_paths
+from .report import CheckResult, Timer, describe_logs, stale_exit_races
 from .stack import Stack
 
 TIMEOUT = 420.0
@@ -39,7 +39,7 @@ def check_examples(stack: Stack, dag_ids: tuple[str, ...]) -> CheckResult:
                 )
                 result.info(f"  {ti['task_id']}: success on try {ti['try_number']} ({why} made it succeed)")
             if ti["state"] != "success" or not ok:
-                logs = ", ".join(str(p) for p in task_log_paths(stack.home, ti)) or "no log file"
+                logs = describe_logs(stack.home, ti)
                 result.info(f"  {ti['task_id']}: {ti['state']} (try {ti['try_number']}); log: {logs}")
     raced_tasks = sum(1 for r in races if r[2] in runs.values())
     if raced_tasks:

@@ -56,6 +56,14 @@ def task_log_paths(home: Path, ti: dict[str, Any]) -> list[Path]:
     return sorted(folder.glob("attempt=*.log*")) if folder.is_dir() else []
 
 
+def describe_logs(home: Path, ti: dict[str, Any]) -> str:
+    """Where a task instance's logs are: its folder and the files in it (one per try, and trigger parts)."""
+    paths = task_log_paths(home, ti)
+    if not paths:
+        return "no log file"
+    return f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
+
+
 _RACE = re.compile(
     r"reported that the task instance <TaskInstance: (?P<dag>[^ .]+)\.(?P<task>\S+) (?P<run>\S+) "
     r"\[\w+\][^>]*> finished with state success, but the task instance's state attribute is (?P<state>\w+)"

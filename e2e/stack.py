@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from .api import Airflow, Emulator, wait_for
-from .procs import Proc, free_port, run_logged, stop_all
+from .procs import Proc, free_port, run_logged, signal_session, stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = ROOT / "example_dags"
@@ -84,6 +85,8 @@ class Stack:
         self.env: dict[str, str] = {}
         self.timings: dict[str, float] = {}
         self.killed: set[str] = set()
+        self.paused: set[str] = set()
+        self.pauses: list[tuple[str, float, float | None]] = []  # (triggerer, SIGSTOP at, SIGCONT at), epoch
 
     # --- start ---------------------------------------------------------------------------
 
@@ -228,6 +231,17 @@ class Stack:
         self.killed.add(triggerer.name)
         return triggerer.proc.kill_hard()
 
+    def pause_triggerer(self, triggerer: Triggerer) -> None:
+        """SIGSTOP every process of a triggerer's session: it stops heartbeating, as in a long stall."""
+        self.paused.add(triggerer.name)
+        self.pauses.append((triggerer.name, time.time(), None))
+        signal_session(triggerer.proc.pid, signal.SIGSTOP)
+
+    def resume_triggerer(self, triggerer: Triggerer) -> None:
+        signal_session(triggerer.proc.pid, signal.SIGCONT)
+        self.paused.discard(triggerer.name)
+        self.pauses = [(n, a, time.time() if n == triggerer.name and b is None else b) for n, a, b in self.pauses]
+
     def live_triggerers(self) -> list[Triggerer]:
         return [t for t in self.triggerers if t.proc.alive()]
 
@@ -237,6 +251,9 @@ class Stack:
         """Stop every Airflow process at once (SIGKILL after ``grace``), then the emulator."""
         if self.airflow is not None:
             self.airflow.close()
+        for triggerer in self.triggerers:
+            if triggerer.name in self.paused:
+                self.resume_triggerer(triggerer)
         stop_all([p for p in self.procs if p is not self.emulator_proc], grace)
         if self.emulator_proc is not None:
             stop_all([self.emulator_proc], grace)

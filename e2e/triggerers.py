@@ -5,6 +5,11 @@ its trigger runner), no shutdown, no ``cleanup()``. Its triggers stay assigned t
 that job's heartbeat is older than ``[triggerer] triggerer_health_check_threshold`` (lowered to
 12 s here, heartbeats every 2 s); then a live triggerer claims them.
 
+A triggerer can also stall past that threshold and come back (SIGSTOP here: a long pause, a frozen
+VM): its triggers have moved meanwhile, and for a moment both triggerers run them. When it finds them
+gone it cancels them; that must not cancel the remote runs (Airflow 3.3 cancels them as if a user had
+acted, so ``on_kill`` runs: apache/airflow#73454).
+
 Airflow does not balance triggers: every triggerer claims unassigned triggers up to its
 ``--capacity``. The two-triggerer check therefore makes the spread deterministic: the first
 triggerer has a capacity of 3, so it holds the first three waits, and the second triggerer (default
@@ -84,6 +89,36 @@ def check_two_triggerers(stack: Stack) -> CheckResult:
     return result
 
 
+def check_paused_triggerer(stack: Stack) -> CheckResult:
+    """A triggerer that stalls past the health threshold (SIGSTOP: a long GC pause, a frozen VM) loses its
+    triggers to another; when it runs again, both run them for a moment. That must do no harm."""
+    result = CheckResult("paused-triggerer", "a trigger briefly running in two triggerers does no harm")
+    timer = Timer()
+    old = stack.live_triggerers()[0] if stack.live_triggerers() else stack.start_triggerer()
+    for other in stack.live_triggerers()[1:]:
+        stack.killed.add(other.name)
+        stop_all([other.proc])
+    waits = [
+        *launch(stack, GLUE, "e2e_pause_etl", polls=25),
+        *launch(stack, LOGIC_APPS, "e2e-pause-export", polls=25),
+    ]
+    before = poll_counts(stack, waits)
+    wait_deferred(stack, waits, {old.job_id}, timeout=180)
+    wait_polled(stack, waits, before)
+    heir = stack.start_triggerer()
+    stack.pause_triggerer(old)
+    paused_at = time.monotonic()
+    result.info(f"SIGSTOPped {old.name} (job {old.job_id}) with {len(waits)} triggers; {heir.name} is running")
+    try:
+        _expect_takeover(stack, result, waits, heir, paused_at)
+    finally:
+        stack.resume_triggerer(old)
+    result.info(f"SIGCONTed {old.name} {time.monotonic() - paused_at:.0f} s after the pause; its triggers are gone")
+    verify_succeeded(stack, result, waits, timeout=240)
+    result.seconds = timer()
+    return result
+
+
 def _expect_takeover(stack: Stack, result: CheckResult, waits: list[Wait], heir: Triggerer, lost_at: float) -> None:
     """The lost triggerer's triggers are assigned to ``heir`` within TAKEOVER_LIMIT and it polls them."""
     before = poll_counts(stack, waits)
@@ -96,7 +131,7 @@ def _expect_takeover(stack: Stack, result: CheckResult, waits: list[Wait], heir:
     took = time.monotonic() - lost_at
     result.expect(
         took <= TAKEOVER_LIMIT,
-        f"{len(waits)} triggers moved to {heir.name} {took:.0f} s after the kill (limit {TAKEOVER_LIMIT} s: "
+        f"{len(waits)} triggers moved to {heir.name} {took:.0f} s after it was lost (limit {TAKEOVER_LIMIT} s: "
         f"health check threshold {TRIGGERER_HEALTH_CHECK_THRESHOLD} s, heartbeat {TRIGGERER_HEARTBEAT_SEC} s)",
     )
     wait_polled(stack, waits, before)

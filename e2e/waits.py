@@ -9,7 +9,7 @@ from typing import Any
 from .api import wait_for
 from .examples import wait_all
 from .remote import LongWaitDag
-from .report import CheckResult, task_log_paths
+from .report import CheckResult, describe_logs
 from .stack import Stack
 
 SUCCEEDED = {"glue": "COMPLETED", "logic_apps": "Succeeded"}
@@ -97,7 +97,7 @@ def verify_succeeded(stack: Stack, result: CheckResult, waits: list[Wait], timeo
             f"{wait.label}: DAG run {run['state']}, {wait.dag.operator_task} {ti['state']} on try {tries}",
         )
         if not ok:
-            logs = ", ".join(str(p) for p in task_log_paths(stack.home, ti)) or "no log file"
+            logs = describe_logs(stack.home, ti)
             result.info(f"  log: {logs}")
         result.expect(len(starts) == 1, f"  {len(starts)} {wait.dag.start_operation} call(s) for this DAG run")
         result.expect(

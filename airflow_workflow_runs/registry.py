@@ -6,7 +6,11 @@ import the hook module and its cloud SDK.
 Cloud SDKs are first imported in the I/O pool's threads, and the five share packages (urllib3,
 requests, aiohttp): imported by several threads at once, Python's import system can fail with
 ``_DeadlockError`` or leave a half-initialized module (seen: 1 fresh start in 40, "module 'urllib3'
-has no attribute 'util'"). :data:`SDK_IMPORT_LOCK` makes those first imports one at a time.
+has no attribute 'util'"). :func:`importing_sdk` makes those first imports one at a time, with the
+cyclic garbage collector paused: an SDK import allocates hundreds of thousands of objects, which set
+off full collections of the triggerer's whole heap (0.3-0.5 s holding the GIL, seen in ``make e2e``
+as "async thread was blocked" warnings). Afterwards what was imported is frozen (``gc.freeze``), so
+later full collections skip it.
 
 A service's SDK comes with a pip extra (``[azure]``, ``[datadog]``, ``[dataworks]``): its sensor
 imports without it, and loading its hook says which extra to install (:class:`MissingExtra`).
@@ -14,7 +18,10 @@ imports without it, and loading its hook says which extra to install (:class:`Mi
 
 from __future__ import annotations
 
+import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from typing import TYPE_CHECKING
 
@@ -31,6 +38,25 @@ class MissingExtra(ImportError):
 #: Held while a hook module is imported and while a hook class builds its first client (which
 #: imports the rest of its SDK): SDK imports happen one thread at a time.
 SDK_IMPORT_LOCK = threading.RLock()
+_paused = 0  # importing_sdk() calls in progress (nested ones: the lock is reentrant)
+
+
+@contextmanager
+def importing_sdk() -> Iterator[None]:
+    """Hold :data:`SDK_IMPORT_LOCK` with the cyclic GC paused; freeze the survivors at the end."""
+    global _paused
+    with SDK_IMPORT_LOCK:
+        enabled = gc.isenabled()
+        _paused += 1
+        gc.disable()
+        try:
+            yield
+        finally:
+            _paused -= 1
+            if _paused == 0:
+                gc.freeze()  # the imported modules are for good: no full collection scans them again
+                if enabled:
+                    gc.enable()
 
 
 def load_hook_class(path: str) -> type[WorkflowRunHook]:
@@ -40,7 +66,7 @@ def load_hook_class(path: str) -> type[WorkflowRunHook]:
     module_name, _, class_name = path.rpartition(".")
     if not module_name:
         raise ValueError(f"hook class path {path!r} is not of the form 'package.module.Class'")
-    with SDK_IMPORT_LOCK:
+    with importing_sdk():
         try:
             module = import_module(module_name)
         except ImportError as error:

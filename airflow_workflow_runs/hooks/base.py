@@ -48,7 +48,7 @@ from airflow_workflow_runs.model import (
     WorkflowRun,
     choose_run,
 )
-from airflow_workflow_runs.registry import SDK_IMPORT_LOCK
+from airflow_workflow_runs.registry import importing_sdk
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -333,7 +333,7 @@ class WorkflowRunHook(BaseHook, Generic[ClientT]):
         assumption), are built without it."""
         if type(self) in BUILT_ONCE:
             return build()
-        with SDK_IMPORT_LOCK:
+        with importing_sdk():
             client = build()
             BUILT_ONCE.add(type(self))
             return client

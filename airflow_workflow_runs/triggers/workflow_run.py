@@ -32,8 +32,10 @@ from airflow_workflow_runs.model import (
     WorkflowRun,
     WorkflowRunError,
     describe_ref,
+    format_ids,
 )
 from airflow_workflow_runs.registry import aload_hook_class
+from airflow_workflow_runs.triggers.kill_check import task_still_deferred
 from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run_renewing
 
 T = TypeVar("T")
@@ -158,6 +160,13 @@ class WorkflowRunTrigger(BaseTrigger):
     async def on_kill(self) -> None:
         """A user killed the deferred task: cancel the remote run if this wait started it."""
         if not self.cancel_on_kill:
+            return
+        if await task_still_deferred(self):
+            self.log.warning(
+                "Cancelled while the task is still deferred: its trigger moved to another triggerer "
+                "(not a user's kill), so its run (%s) goes on",
+                format_ids(self.ref),
+            )
             return
         hook = await self._hook()
         what = describe_ref(hook.client_service, self.ref)

@@ -82,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append(CheckResult("interrupted", "interrupted", ok=False))
     finally:
         stopping = time.monotonic()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not leave processes behind
+            signal.signal(sig, signal.SIG_IGN)
         stack.stop()
+        if stack.lingered:
+            print(f"e2e: SIGKILLed after the grace period: {', '.join(stack.lingered)}", flush=True)
         timings.update(stack.timings)
         timings["stop"] = time.monotonic() - stopping
     timings["total"] = time.monotonic() - began

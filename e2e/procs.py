@@ -118,8 +118,9 @@ class Proc:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def stop_all(procs: Sequence[Proc], grace: float = 10.0) -> None:
-    """SIGTERM every session at once, wait up to ``grace`` seconds for all, then SIGKILL what is left."""
+def stop_all(procs: Sequence[Proc], grace: float = 10.0) -> list[str]:
+    """SIGTERM every session at once, wait up to ``grace`` seconds for all, then SIGKILL what is left;
+    the names of the processes that had to be killed."""
     for proc in procs:
         signal_session(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -127,10 +128,12 @@ def stop_all(procs: Sequence[Proc], grace: float = 10.0) -> None:
         for proc in procs:
             proc.popen.poll()
         time.sleep(0.2)
+    lingered = [p.name for p in procs if session_pids(p.pid)]
     for proc in procs:
         signal_session(proc.pid, signal.SIGKILL)
     for proc in procs:
         proc.reap()
+    return lingered
 
 
 def run_logged(name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, timeout: float) -> None:

@@ -86,6 +86,7 @@ class Stack:
         self.timings: dict[str, float] = {}
         self.killed: set[str] = set()
         self.paused: set[str] = set()
+        self.lingered: list[str] = []  # processes still there after stop()'s grace period
         self.pauses: list[tuple[str, float, float | None]] = []  # (triggerer, SIGSTOP at, SIGCONT at), epoch
 
     # --- start ---------------------------------------------------------------------------
@@ -254,6 +255,6 @@ class Stack:
         for triggerer in self.triggerers:
             if triggerer.name in self.paused:
                 self.resume_triggerer(triggerer)
-        stop_all([p for p in self.procs if p is not self.emulator_proc], grace)
+        self.lingered = stop_all([p for p in self.procs if p is not self.emulator_proc], grace)
         if self.emulator_proc is not None:
-            stop_all([self.emulator_proc], grace)
+            self.lingered += stop_all([self.emulator_proc], grace)

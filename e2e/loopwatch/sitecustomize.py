@@ -3,16 +3,17 @@
 ``make e2e`` puts this directory on the triggerers' ``PYTHONPATH`` (and on no other process's) with
 ``E2E_LOOPWATCH_DIR`` set; Python imports it at start-up. An asyncio loop run on a process's main
 thread (the trigger runner's; not the supervisor's in-process API loop, which runs in a thread) gets
-a watcher thread: it schedules a no-op on the loop every 50 ms and, while the no-op has not run after
-0.1 s, samples every 20 ms the loop thread's stack and the innermost frame of each other thread
-that is running Python. Garbage collections of 50 ms or more are recorded with the stack of the
-thread that ran them (a collection holds the GIL: every thread stops). Lags of 0.1 s or more and
-those collections go as JSON lines to ``$E2E_LOOPWATCH_DIR/loopwatch-<process>-<pid>.log``; the logs
-check reads them to say whose code held the loop.
+a tick every 50 ms that notes how late it ran, as Airflow's own watchdog does, and a watcher thread
+that, while a tick is over 0.05 s overdue, samples every 20 ms the loop thread's stack and the
+frames of each other thread that is running Python. Garbage collections of 50 ms or more are
+recorded with the stack that set them off (a collection holds the GIL: every thread stops). Ticks
+0.1 s late or more, with their samples, and those collections go as JSON lines to
+``$E2E_LOOPWATCH_DIR/loopwatch-<process>-<pid>.log``; the logs check reads them to say whose code
+held the loop.
 
 Everything here runs in Python, holding the GIL (faulthandler's watchdog, which reads other threads'
 frames without it, crashed a triggerer resumed after SIGSTOP). A stall in C code that holds the GIL
-therefore shows as a lag without samples.
+therefore shows as a late tick without samples.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import time
 import traceback
 from typing import Any
 
-PROBE_EVERY = 0.05
-FIRST_SAMPLE_AFTER = 0.1
+TICK = 0.05
+FIRST_SAMPLE_AFTER = 0.05  # overdue by this much: sample
 SAMPLE_EVERY = 0.02
 RECORD_LAG = 0.1
 GC_WORTH_NOTING = 0.05
@@ -54,6 +55,10 @@ class _Watch:
         self.path = os.path.join(directory, f"loopwatch-{name}-{self.pid}.log")
         self.lock = threading.RLock()  # a collection can start inside write(), and its callback writes
         self.gc_began = 0.0
+        self.due = time.monotonic() + TICK
+        self.samples: collections.Counter[tuple[str, ...]] = collections.Counter()
+        self.others: collections.Counter[str] = collections.Counter()
+        self.late: list[tuple[float, float]] = []  # (epoch end, seconds late) of late ticks, for the watcher
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record) + "\n"
@@ -64,39 +69,48 @@ class _Watch:
         loop_thread = threading.get_ident()
         self.write({"kind": "start", "loop_thread": loop_thread, "pid": self.pid})
         gc.callbacks.append(self.on_gc)
+        self.due = time.monotonic() + TICK
+        loop.call_later(TICK, self.tick, loop)
         threading.Thread(target=self.watch, args=(loop, loop_thread), name="e2e-loopwatch", daemon=True).start()
 
+    def tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop: note how late this tick ran, schedule the next."""
+        now = time.monotonic()
+        late = now - self.due
+        if late >= RECORD_LAG:
+            with self.lock:
+                self.late.append((time.time(), late))
+        self.due = now + TICK
+        if not loop.is_closed():
+            loop.call_later(TICK, self.tick, loop)
+
     def watch(self, loop: asyncio.AbstractEventLoop, loop_thread: int) -> None:
+        """In a thread: sample while a tick is overdue; write each late tick with its samples."""
         me = threading.get_ident()
         while not loop.is_closed():
-            ran = threading.Event()
-            sent = time.monotonic()
-            try:
-                loop.call_soon_threadsafe(ran.set)
-            except RuntimeError:  # closed meanwhile
-                return
-            stacks: collections.Counter[tuple[str, ...]] = collections.Counter()
-            others: collections.Counter[str] = collections.Counter()
-            if not ran.wait(FIRST_SAMPLE_AFTER):
-                while not ran.wait(SAMPLE_EVERY) and not loop.is_closed():
-                    for ident, frame in sys._current_frames().items():
-                        if ident == loop_thread:
-                            stacks[tuple(_frames(frame))] += 1
-                        elif ident != me and frame.f_code.co_name not in WAITING:
-                            others[" <- ".join(_frames(frame, limit=20))] += 1
-            lag = time.monotonic() - sent
-            if lag >= RECORD_LAG:
+            time.sleep(SAMPLE_EVERY)
+            if time.monotonic() - self.due > FIRST_SAMPLE_AFTER:
+                for ident, frame in sys._current_frames().items():
+                    if ident == loop_thread:
+                        self.samples[tuple(_frames(frame))] += 1
+                    elif ident != me and frame.f_code.co_name not in WAITING:
+                        self.others[" <- ".join(_frames(frame, limit=20))] += 1
+            with self.lock:
+                late, self.late = self.late, []
+            for end, seconds in late:
                 self.write(
                     {
                         "kind": "stall",
-                        "end": time.time(),
-                        "lag": round(lag, 3),
-                        "samples": sum(stacks.values()),
-                        "loop_stacks": [{"count": n, "frames": list(s)} for s, n in stacks.most_common(4)],
-                        "others": others.most_common(6),
+                        "end": end,
+                        "lag": round(seconds, 3),
+                        "samples": sum(self.samples.values()),
+                        "loop_stacks": [{"count": n, "frames": list(s)} for s, n in self.samples.most_common(4)],
+                        "others": self.others.most_common(6),
                     }
                 )
-            time.sleep(PROBE_EVERY)
+            if late or time.monotonic() - self.due <= FIRST_SAMPLE_AFTER:
+                self.samples.clear()
+                self.others.clear()
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":

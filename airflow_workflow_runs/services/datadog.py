@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.services.declaration import CA_BUNDLE_FIELD, Argument, ServiceDeclaration, StartRequest
@@ -10,9 +9,6 @@ from airflow_workflow_runs.services.declaration import CA_BUNDLE_FIELD, Argument
 if TYPE_CHECKING:
     from airflow_workflow_runs.clients.datadog import DatadogRunClient
     from airflow_workflow_runs.model import WorkflowRun
-
-#: How far before the DAG run's start a retry looks for the instance an earlier try started.
-REATTACH_LOOKBACK = timedelta(minutes=10)
 
 CONNECTION = Argument(
     "datadog_conn_id", "str", "a ``datadog_workflows`` connection", default="datadog_workflows_default"
@@ -33,10 +29,8 @@ def reattach(client: DatadogRunClient, request: StartRequest) -> WorkflowRun | N
             "run_key_input (see the operator's documentation). Starting a new instance."
         )
         return None
-    started = request.dag_run_started
-    since = started - REATTACH_LOOKBACK if started is not None else None
     return client.find_running_run(
-        request["workflow_id"], request["run_key_input"], request.run_key, started_after=since
+        request["workflow_id"], request["run_key_input"], request.run_key, started_after=request.lookback_start
     )
 
 

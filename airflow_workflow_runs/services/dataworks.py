@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.model import InvalidRunReference
-from airflow_workflow_runs.services.declaration import CA_BUNDLE_FIELD, Argument, ServiceDeclaration, StartRequest
+from airflow_workflow_runs.services.declaration import (
+    CA_BUNDLE_FIELD,
+    Argument,
+    ServiceDeclaration,
+    StartRequest,
+    id_text,
+)
 
 if TYPE_CHECKING:
     from airflow_workflow_runs.clients.dataworks import DataWorksRunClient
@@ -40,18 +46,14 @@ def biz_date(request: StartRequest) -> datetime.date:
     return when.astimezone(BIZ_DATE_TZ).date() - datetime.timedelta(days=1)
 
 
-def _id(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
 def start(client: DataWorksRunClient, request: StartRequest) -> dict[str, str]:
     parameters = request["workflow_parameters"]
     if isinstance(parameters, Mapping):
         parameters = json.dumps(dict(parameters), sort_keys=True)
     comment = f"Started by Airflow: {request.dag_id}.{request.task_id}, run {request.run_id}, try {request.try_number}"
     return client.start_run(
-        _id(request["project_id"]),
-        _id(request["workflow_id"]),
+        id_text(request["project_id"]),
+        id_text(request["workflow_id"]),
         name=(request["instance_name"] or f"airflow-{request.task_id}")[:90],
         workflow_type=request["workflow_type"],
         env_type=request["env_type"],
@@ -64,7 +66,11 @@ def start(client: DataWorksRunClient, request: StartRequest) -> dict[str, str]:
 
 def reattach(client: DataWorksRunClient, request: StartRequest) -> WorkflowRun | None:
     return client.find_running_run(
-        _id(request["project_id"]), _id(request["workflow_id"]), biz_date(request), request.run_key, request["env_type"]
+        id_text(request["project_id"]),
+        id_text(request["workflow_id"]),
+        biz_date(request),
+        request.run_key,
+        request["env_type"],
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_workflow_runs.model import InvalidRunReference, WorkflowRun
@@ -50,6 +50,10 @@ class Argument:
         return f":param {self.name}: {self.doc}{templated}"
 
 
+#: How far before the DAG run's start a retry looks for the run an earlier try started.
+REATTACH_LOOKBACK = timedelta(minutes=10)
+
+
 @dataclass(frozen=True)
 class StartRequest:
     """What a start-and-wait operator asks its service to start, without Airflow types.
@@ -71,6 +75,11 @@ class StartRequest:
 
     def __getitem__(self, name: str) -> Any:
         return self.arguments.get(name)
+
+    @property
+    def lookback_start(self) -> datetime | None:
+        """Where a retry's search for an earlier try's run begins: shortly before the DAG run started."""
+        return self.dag_run_started - REATTACH_LOOKBACK if self.dag_run_started is not None else None
 
 
 #: The connection-form field of every service whose endpoint a CA bundle may verify.
@@ -199,11 +208,10 @@ class ServiceDeclaration:
 
 
 def present(values: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
-    """The named values that are set; integers become their digits (ids travel as strings)."""
-    out: dict[str, Any] = {}
-    for name in names:
-        value = values.get(name)
-        if value is None:
-            continue
-        out[name] = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    return out
+    """The named values that are set, as ids (:func:`id_text`)."""
+    return {name: id_text(values[name]) for name in names if values.get(name) is not None}
+
+
+def id_text(value: Any) -> Any:
+    """An integer id as its digits (ids travel as strings); anything else as it is, for validation."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from airflow_workflow_runs.services.declaration import Argument, ServiceDeclaration, StartRequest
@@ -10,9 +9,6 @@ from airflow_workflow_runs.services.declaration import Argument, ServiceDeclarat
 if TYPE_CHECKING:
     from airflow_workflow_runs.clients.glue import GlueRunClient
     from airflow_workflow_runs.model import WorkflowRun
-
-#: How far before the DAG run's start a retry looks for the run an earlier try started.
-REATTACH_LOOKBACK = timedelta(minutes=10)
 
 CONNECTION = Argument("aws_conn_id", "str | None", "the amazon provider's ``aws`` connection", default="aws_default")
 REGION = Argument("region_name", "str | None", "overrides the connection's region", default=None)
@@ -23,9 +19,7 @@ def start(client: GlueRunClient, request: StartRequest) -> dict[str, str]:
 
 
 def reattach(client: GlueRunClient, request: StartRequest) -> WorkflowRun | None:
-    started = request.dag_run_started
-    since = started - REATTACH_LOOKBACK if started is not None else None
-    return client.find_running_run(request["workflow_name"], request.run_key, started_after=since)
+    return client.find_running_run(request["workflow_name"], request.run_key, started_after=request.lookback_start)
 
 
 SERVICE = ServiceDeclaration(

@@ -6,7 +6,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])
 CONSTRAINTS := $(wildcard requirements/constraints-$(PYVER).txt)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo lint bench soak emulator constraints clean e2e
+.PHONY: setup test demo lint bench soak emulator constraints clean e2e live screenshots
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ soak: setup
 e2e: setup
 	$(BIN)/python -m e2e $(E2E_ARGS)
 
+# The same stack left running for a person: UI on 127.0.0.1:8080 (admin / admin), Ctrl-C stops it.
+live: setup
+	$(BIN)/python -m e2e.live $(LIVE_ARGS)
+
+# The README's pictures (docs/images/): headless system Chromium (apt-get install chromium) against the live stack.
+PLAYWRIGHT ?= playwright>=1.49,<2
+screenshots: setup
+	$(BIN)/uv pip install --python $(BIN)/python --quiet "$(PLAYWRIGHT)"
+	$(BIN)/python -m e2e.screenshots $(SCREENSHOTS_ARGS)
+
 emulator: setup
 	$(BIN)/python -m airflow_workflow_runs.emulator --scenario demo
 
@@ -46,4 +56,4 @@ constraints: setup
 		-o requirements/constraints-$(PYVER).txt
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .demo .live .pytest_cache .ruff_cache .mypy_cache

@@ -56,6 +56,16 @@ def demo_dag_ids() -> tuple[str, ...]:
     return tuple(_demo().DAG_IDS)
 
 
+def connection_records(variables: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``AIRFLOW_CONN_<ID>`` JSON values as an ``airflow connections import`` file: ``{conn_id: fields}``."""
+    records = {}
+    for variable, value in variables.items():
+        record = json.loads(value)
+        record["extra_dejson"] = record.pop("extra", {})
+        records[variable.removeprefix("AIRFLOW_CONN_").lower()] = record
+    return records
+
+
 class Triggerer:
     def __init__(self, proc: Proc, job_id: int, capacity: int | None) -> None:
         self.proc = proc
@@ -68,15 +78,31 @@ class Triggerer:
 
 
 class Stack:
-    def __init__(self, run_dir: Path, database_url: str | None = None, parallelism: int = 4) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        database_url: str | None = None,
+        parallelism: int = 4,
+        *,
+        api_port: int | None = None,
+        password: str | None = None,
+        connections_in_db: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """``connections_in_db``: import the demo connections into the metadata database (Admin →
+        Connections shows them, a person can edit them) instead of ``AIRFLOW_CONN_*`` variables;
+        ``settings``: more ``AIRFLOW__<SECTION>__<KEY>`` settings, without the prefix."""
         self.run_dir = run_dir
         self.home = run_dir / "airflow"
         self.home.mkdir(parents=True, exist_ok=True)
         self.database_url = database_url or f"sqlite:///{self.home}/airflow.db"
         self.parallelism = parallelism
-        self.api_port = free_port()
+        self.api_port = api_port or free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
-        self.password = secrets.token_urlsafe(12)
+        self.password = password or secrets.token_urlsafe(12)
+        self.connections_in_db = connections_in_db
+        self.settings = settings or {}
+        self.connections: dict[str, str] = {}
         self.procs: list[Proc] = []
         self.triggerers: list[Triggerer] = []
         self.emulator_proc: Proc | None = None
@@ -101,6 +127,8 @@ class Stack:
             run_logged("db-reset", [*self._airflow, "db", "reset", "--yes"], self.env, self.run_dir, timeout=300)
         run_logged("db-migrate", [*self._airflow, "db", "migrate"], self.env, self.run_dir, timeout=300)
         self.timings["db migrate"] = time.monotonic() - migrate_began
+        if self.connections_in_db:
+            self._import_connections()
         for name in ("scheduler", "dag-processor"):
             self._spawn(name, [*self._airflow, name])
         self._spawn("api-server", [*self._airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port)])
@@ -136,7 +164,9 @@ class Stack:
 
     def _airflow_env(self, endpoints: dict[str, str]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
-        env.update(demo_connections(endpoints))
+        self.connections = demo_connections(endpoints)
+        if not self.connections_in_db:
+            env.update(self.connections)
         settings: dict[str, Any] = {
             "CORE__EXECUTOR": "LocalExecutor",
             "CORE__PARALLELISM": self.parallelism,
@@ -157,11 +187,20 @@ class Stack:
             "LOGGING__WORKER_LOG_SERVER_PORT": free_port(),
             "TRIGGERER__JOB_HEARTBEAT_SEC": TRIGGERER_HEARTBEAT_SEC,
             "TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": TRIGGERER_HEALTH_CHECK_THRESHOLD,
+            **self.settings,
         }
         env.update({f"AIRFLOW__{k}": str(v) for k, v in settings.items()})
         env["AIRFLOW_HOME"] = str(self.home)
         env["PYTHONUNBUFFERED"] = "1"
         return env
+
+    def _import_connections(self) -> None:
+        """``airflow connections import`` of the demo connections (a file only the stack's home holds)."""
+        path = self.home / "connections.json"
+        path.write_text(json.dumps(connection_records(self.connections), indent=2) + "\n")
+        path.chmod(0o600)
+        argv = [*self._airflow, "connections", "import", str(path)]
+        run_logged("connections-import", argv, self.env, self.run_dir, timeout=120)
 
     def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> Proc:
         proc = Proc(name, argv, {**self.env, **(extra_env or {})}, self.run_dir)

@@ -56,7 +56,8 @@ def provider_info(services: Iterable[ServiceDeclaration]) -> dict[str, Any]:
         ],
         "operators": [_modules(s, "operators") for s in services],
         "triggers": [
-            # One generic trigger serves every service.
+            # Each service's event trigger (AssetWatcher); one generic wait trigger serves every service.
+            *(_modules(s, "triggers") for s in services),
             {
                 "integration-name": SHARED,
                 "python-modules": [f"{PACKAGE}.triggers.workflow_run", f"{PACKAGE}.triggers.cross_cloud_gate"],

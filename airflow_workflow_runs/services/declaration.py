@@ -153,7 +153,7 @@ class ServiceDeclaration:
     # -- where its classes live -------------------------------------------------------------------
 
     def module(self, kind: str) -> str:
-        """The module of its ``hooks``, ``sensors``, ``operators`` or ``links`` class."""
+        """The module of its ``hooks``, ``sensors``, ``operators``, ``links`` or ``triggers`` class."""
         return self.home or f"airflow_workflow_runs.{kind}.{self.name}"
 
     @property
@@ -163,6 +163,15 @@ class ServiceDeclaration:
     @property
     def link_path(self) -> str:
         return f"{self.module('links')}.{self.link_class}"
+
+    @property
+    def event_trigger_class(self) -> str:
+        """Its AssetWatcher trigger: the sensor's name with ``EventTrigger`` for ``Sensor``."""
+        return self.sensor_class.removesuffix("Sensor") + "EventTrigger"
+
+    @property
+    def event_trigger_path(self) -> str:
+        return f"{self.module('triggers')}.{self.event_trigger_class}"
 
     @property
     def default_conn(self) -> str | None:

@@ -1,0 +1,294 @@
+"""Schedule DAGs on remote runs: the AssetWatcher trigger, written once for every service.
+
+``class GlueWorkflowRunEventTrigger(WorkflowRunEventTrigger, service=SERVICE)`` is a service's;
+in a DAG it goes in ``Asset(..., watchers=[AssetWatcher(name=..., trigger=...)])`` and each remote
+run of the workflow that ends in one of ``states`` becomes one asset event (its payload: the
+normalized run, under ``key`` ``service:workflow:run_id``), which schedules the DAGs consuming
+the asset. The rule (what is announced, the watermark, the horizon) is :mod:`.run_event_rule`;
+its state lives in the asset state store (:mod:`.run_event_store`); watchers of one workflow on
+one connection share one list call per poll (:mod:`.run_listing`). Needs Airflow 3.3 (the asset
+state store and ack-mode shared streams): on older Airflow the trigger refuses to be built, when
+the DAG is parsed, rather than announce runs twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Hashable, Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+
+from airflow_workflow_runs.model import as_utc
+from airflow_workflow_runs.triggers.run_event_rule import (
+    Decision,
+    WatchSpec,
+    WatchState,
+    decide,
+    event_payload,
+    first_state,
+    parse_states,
+    utc_now,
+)
+from airflow_workflow_runs.triggers.run_event_store import StoreAccess, StoreUnavailable, WatchStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_RUN_DURATION = 24 * 3600.0
+NEEDS = "needs Airflow 3.3 or later (the asset state store and ack-mode shared streams)"
+
+
+def event_triggers_supported() -> bool:
+    return hasattr(BaseEventTrigger, "create_shared_stream_producer")
+
+
+class WorkflowRunEventTrigger(BaseEventTrigger):
+    """Base of the service event triggers; not used directly in DAGs.
+
+    :param states: the normalized states that announce a run: any of ``succeeded`` (default),
+        ``failed``, ``cancelled``, ``skipped``.
+    :param since: announce runs that end from this moment on (a datetime or ISO 8601 string;
+        naive is UTC). Default: when the watcher first starts. Used only at the first start.
+    :param poll_interval: seconds between list calls (shared by every watcher of the workflow).
+    :param max_run_duration: seconds a run may take: how far before the watermark a listing
+        reaches (list calls filter on start time). Longer runs that end while no triggerer runs
+        may be missed.
+    """
+
+    declaration: ClassVar[Any]
+    hook_class_path: ClassVar[str]
+
+    def __init_subclass__(cls, service: Any = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if service is not None:
+            cls.declaration = service
+            cls.hook_class_path = service.hook_class_path
+
+    def __init__(
+        self,
+        *,
+        states: Iterable[str] | str = ("succeeded",),
+        since: datetime | str | None = None,
+        poll_interval: float = 60.0,
+        max_run_duration: float = DEFAULT_MAX_RUN_DURATION,
+        **arguments: Any,
+    ) -> None:
+        if not event_triggers_supported():
+            raise RuntimeError(f"{type(self).__name__} {NEEDS}; on this Airflow wait with the sensor instead")
+        super().__init__()
+        declaration = self.declaration
+        allowed = (declaration.conn_arg, *declaration.workflow_args, *declaration.option_args)
+        unknown = sorted(set(arguments) - set(allowed))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown arguments {unknown}; it takes {list(allowed)}")
+        if not poll_interval or float(poll_interval) <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if float(max_run_duration) <= 0:
+            raise ValueError(f"max_run_duration must be a positive number of seconds, got {max_run_duration!r}")
+        self.arguments = {k: v for k, v in arguments.items() if v is not None}
+        self.states = sorted(parse_states(states))
+        self.since = _moment(since)
+        self.poll_interval = float(poll_interval)
+        self.max_run_duration = float(max_run_duration)
+        self.hook_kwargs = declaration.hook_kwargs(self.arguments)
+        at_parse = not _loop_running()  # in the triggerer (a loop runs) nothing may block it
+        self.workflow = self._validated_workflow() if at_parse else declaration.workflow(self.arguments)
+        self._started_at = utc_now()
+        self._store: WatchStore | None = None
+        self._state: WatchState | None = None
+        self._uncertain: set[str] = set()
+        self._warned: set[str] = set()
+        if at_parse:
+            _check_connection(self)
+
+    # -- identity --------------------------------------------------------------------------------
+
+    def _validated_workflow(self) -> dict[str, str]:
+        """The workflow's ids, checked by the service's own rules before anything is sent."""
+        workflow = self.declaration.workflow(self.arguments)
+        missing = [name for name in self.declaration.workflow_args if name not in workflow]
+        if missing:
+            raise ValueError(f"{type(self).__name__} needs {', '.join(missing)}")
+        from airflow_workflow_runs.registry import load_hook_class
+
+        client_class = load_hook_class(self.hook_class_path).client_class
+        validated: dict[str, str] = client_class.validate_workflow(client_class.__new__(client_class), workflow)
+        return validated
+
+    @property
+    def spec(self) -> WatchSpec:
+        since = datetime.fromisoformat(self.since) if self.since else None
+        return WatchSpec(
+            self.declaration.name, self.hook_kwargs, self.workflow, frozenset(self.states), since, self.max_run_duration
+        )
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        kwargs = {
+            **self.arguments,
+            "states": self.states,
+            "since": self.since,
+            "poll_interval": self.poll_interval,
+            "max_run_duration": self.max_run_duration,
+        }
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    def shared_stream_key(self) -> Hashable:
+        """Watchers of one workflow on one connection, polling as often, share one list call."""
+        return (
+            "airflow_workflow_runs.run_events",
+            self.hook_class_path,
+            json.dumps(self.hook_kwargs, sort_keys=True),
+            json.dumps(self.workflow, sort_keys=True),
+            self.poll_interval,
+        )
+
+    @classmethod
+    def create_shared_stream_producer(cls, kwargs: dict[str, Any]) -> Any:
+        from airflow_workflow_runs.triggers.run_listing import RunListingProducer
+
+        trigger = cls(**kwargs)
+        return RunListingProducer(
+            trigger.shared_stream_key(),
+            cls.hook_class_path,
+            trigger.hook_kwargs,
+            trigger.workflow,
+            trigger.poll_interval,
+            trigger.max_run_duration,
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        raise RuntimeError(f"{type(self).__name__} only runs as an AssetWatcher trigger ({NEEDS})")
+        yield  # pragma: no cover - an async generator
+
+    # -- each watcher's part of the shared poll ----------------------------------------------------
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        from airflow_workflow_runs.triggers.run_listing import BOARD, ListingEvent
+
+        key, me = self.shared_stream_key(), id(self)
+        try:
+            async for raw in shared_stream:
+                if not isinstance(raw, ListingEvent):
+                    continue
+                decision = await self._decide(raw)
+                if decision is None or not decision.covered:
+                    continue
+                store = self._store
+                assert store is not None
+                if decision.announce:
+                    await store.save_intent([run.run_id for run in decision.announce])
+                    for run in decision.announce:
+                        possible_duplicate = run.run_id in self._uncertain
+                        yield TriggerEvent(event_payload(run, self.spec, possible_duplicate))
+                    self.log.info(
+                        "Announced %d finished %s run(s): %s",
+                        len(decision.announce),
+                        self.declaration.name,
+                        ", ".join(r.run_id for r in decision.announce),
+                    )
+                self._state = decision.state
+                BOARD.publish(key, me, decision.state.floor(self.spec), decision.state.watermark)
+                raw.receipt.append((store, decision.state))
+        finally:
+            BOARD.leave(key, me)
+            if self._store is not None:
+                await asyncio.shield(self._store.release())
+
+    async def _decide(self, raw: Any) -> Decision | None:
+        """This watcher's decision on one listing; ``None`` while it may not announce (no lease
+        yet, the store not answering: the next poll tries again, nothing is lost)."""
+        from airflow_workflow_runs.triggers.run_listing import BOARD
+
+        if self.asset_state_store is None:
+            self._warn_once("no-store", "no asset state store: this trigger only runs as an AssetWatcher's")
+            return None
+        spec = self.spec
+        if self._store is None:
+            self._store = WatchStore(StoreAccess(self.asset_state_store), spec, lease_seconds(self.poll_interval))
+        try:
+            if not await self._store.holds_lease():
+                self._state = None  # another copy announces; read the state again when ours
+                return None
+            if self._state is None:
+                state = await self._store.load()
+                if state is None:
+                    state = first_state(spec, self._started_at)
+                    await self._store.save(state)
+                    self.log.info(
+                        "First start of this watcher: announcing runs that end from %s on", state.watermark.isoformat()
+                    )
+                self._uncertain = await self._store.load_intent() - set(state.announced)
+                self._state = state
+                BOARD.publish(self.shared_stream_key(), id(self), state.floor(spec), state.watermark)
+        except StoreUnavailable as error:
+            self._state = None
+            self._warn_once(str(error), f"{error}; trying again at the next poll")
+            return None
+        decision = decide(self._state, raw.listing, spec)
+        if not raw.listing.complete:
+            self.log.warning(
+                "The listing stopped at the service's page cap: runs that started before %s "
+                "were not read (outside the horizon)",
+                raw.listing.floor.isoformat(),
+            )
+        return decision
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.log.warning("%s", message)
+
+
+def lease_seconds(poll_interval: float) -> float:
+    """How long a copy's lease lasts unrenewed: a successor of a lost triggerer waits this long."""
+    return min(max(3 * poll_interval, 1.0), 600.0)
+
+
+def _moment(value: datetime | str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"since must be a datetime or an ISO 8601 string, got {value!r}") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"since must be a datetime or an ISO 8601 string, got {value!r}")
+    moment = as_utc(value)
+    assert moment is not None
+    return moment.isoformat()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _check_connection(trigger: WorkflowRunEventTrigger) -> None:
+    """When the DAG is parsed: a connection that does not exist or is of another type is refused."""
+    conn_id = trigger.hook_kwargs.get(trigger.declaration.conn_arg)
+    if conn_id is None:
+        return
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.sdk import BaseHook
+
+    from airflow_workflow_runs.registry import load_hook_class
+
+    hook_class = load_hook_class(trigger.hook_class_path)
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        if hook_class.missing_connection_ok:
+            return
+        raise ValueError(f"{type(trigger).__name__}: the connection {conn_id!r} does not exist") from None
+    if conn.conn_type and conn.conn_type != hook_class.conn_type:
+        raise ValueError(
+            f"{type(trigger).__name__}: the connection {conn_id!r} is of type {conn.conn_type!r}, "
+            f"not {hook_class.conn_type!r}"
+        )

@@ -80,6 +80,17 @@ def provider_info(services: Iterable[ServiceDeclaration]) -> dict[str, Any]:
                         "example": "256",
                         "default": "64",
                     },
+                    "check_at_parse": {
+                        "description": "Whether the event triggers (AssetWatcher) check their workflow ids and "
+                        "connection when a DAG is parsed: the connection must exist and be of the service's "
+                        "type, and the ids must pass the service's rules with its defaults. It reads the "
+                        "connection (and imports the service's SDK) in the DAG processor at every parse; "
+                        "False leaves the checks to the first listing in the triggerer.",
+                        "version_added": "0.2.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
                 },
             },
         },

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_dags"
+
+
+@pytest.fixture(autouse=True)
+def demo_connections(monkeypatch):
+    """The connections the examples name, as `make demo` defines them: the event triggers of
+    example_schedule_on_remote_runs check theirs when the DAG is parsed."""
+    from e2e.stack import demo_connections
+
+    endpoints = {"http_url": "http://127.0.0.1:1", "https_url": "https://127.0.0.1:2", "ca_bundle": "/nonexistent.pem"}
+    for name, value in demo_connections(endpoints).items():
+        monkeypatch.setenv(name, value)
 
 
 def test_example_dags_import_without_errors(airflow_db):

@@ -1,6 +1,6 @@
-"""The AWS CodeCatalyst workflow runs event trigger (an AssetWatcher's), made from the declaration in ``services/codecatalyst.py``.
+"""The AWS CodeCatalyst workflow runs event trigger (an AssetWatcher's).
 
-Importing this module imports no cloud SDK.
+Made from the declaration in ``services/codecatalyst.py``; importing this module imports no cloud SDK.
 """
 
 from __future__ import annotations

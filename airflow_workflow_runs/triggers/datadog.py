@@ -1,6 +1,6 @@
-"""The Datadog Workflow Automation event trigger (an AssetWatcher's), made from the declaration in ``services/datadog.py``.
+"""The Datadog Workflow Automation event trigger (an AssetWatcher's).
 
-Importing this module imports no cloud SDK.
+Made from the declaration in ``services/datadog.py``; importing this module imports no cloud SDK.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The Alibaba Cloud DataWorks workflow instances event trigger (an AssetWatcher's), made from the declaration in ``services/dataworks.py``.
+"""The Alibaba Cloud DataWorks workflow instances event trigger (an AssetWatcher's).
 
-Importing this module imports no cloud SDK.
+Made from the declaration in ``services/dataworks.py``; importing this module imports no cloud SDK.
 """
 
 from __future__ import annotations

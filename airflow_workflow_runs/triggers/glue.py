@@ -1,6 +1,6 @@
-"""The AWS Glue workflow runs event trigger (an AssetWatcher's), made from the declaration in ``services/glue.py``.
+"""The AWS Glue workflow runs event trigger (an AssetWatcher's).
 
-Importing this module imports no cloud SDK.
+Made from the declaration in ``services/glue.py``; importing this module imports no cloud SDK.
 """
 
 from __future__ import annotations

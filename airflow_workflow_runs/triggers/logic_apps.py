@@ -1,6 +1,6 @@
-"""The Azure Logic Apps workflow runs event trigger (an AssetWatcher's), made from the declaration in ``services/logic_apps.py``.
+"""The Azure Logic Apps workflow runs event trigger (an AssetWatcher's).
 
-Importing this module imports no cloud SDK.
+Made from the declaration in ``services/logic_apps.py``; importing this module imports no cloud SDK.
 """
 
 from __future__ import annotations

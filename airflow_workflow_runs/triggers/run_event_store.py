@@ -6,7 +6,8 @@ no compare-and-set, no transaction with the asset event. So:
 - **state** (``<prefix>/<digest>``): watermark and announced ids, written only after Airflow
   confirmed that the events of a listing were saved (ack mode, :mod:`.run_events`): never ahead
   of what was announced, so nothing is missed;
-- **intent** (``…/<digest>.intent``): the run ids about to be announced, written before they are;
+- **intent** (``…/<digest>.intent``): the run ids about to be announced, written before they are,
+  with every earlier one no saved state covers yet (events of several polls may await saving);
   after a crash between an event being saved and the state being written, the run is announced
   again marked ``possible_duplicate`` (consumers dedupe on the event's ``key``);
 - **lease** (``…/<digest>.lease``): which copy of the watcher announces. Airflow may run one
@@ -21,6 +22,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,19 +79,23 @@ class WatchStore:
         self.state_key = f"{KEY_PREFIX}/{spec.digest}"
         self.lease_seconds = lease_seconds
         self.me = uuid.uuid4().hex
+        self._saved: WatchState | None = None  # the state last read or written
+        self._intent: dict[str, float | None] = {}  # announced run id -> end; no saved state covers it
 
     async def load(self) -> WatchState | None:
         value = await self._access.get(self.state_key)
         if value is None:
             return None
         try:
-            return WatchState.from_json(value, self._spec)
+            self._saved = WatchState.from_json(value, self._spec)
         except (ValueError, KeyError, TypeError) as error:
             log.error("Ignoring the watcher state under %r (%s); starting afresh", self.state_key, error)
             return None
+        return self._saved
 
     async def save(self, state: WatchState) -> None:
         await self._access.set(self.state_key, state.to_json(self._spec))
+        self._saved = state
 
     async def load_intent(self) -> set[str]:
         value = await self._access.get(self.state_key + ".intent")
@@ -97,8 +103,20 @@ class WatchStore:
             return {str(i) for i in value["ids"]}
         return set()
 
-    async def save_intent(self, run_ids: list[str]) -> None:
-        await self._access.set(self.state_key + ".intent", {"holder": self.me, "ids": run_ids, "at": time.time()})
+    async def save_intent(self, runs: Mapping[str, float | None]) -> None:
+        """Record runs about to be announced (id -> end, epoch s), keeping the earlier ones whose
+        events may not be saved yet: those the saved state does not count and would announce again."""
+        saved = self._saved
+        if saved is not None:
+            cutoff = saved.watermark.timestamp()
+            self._intent = {
+                run_id: end
+                for run_id, end in self._intent.items()
+                if run_id not in saved.announced and (end is None or end >= cutoff)
+            }
+        self._intent.update(runs)
+        value = {"holder": self.me, "ids": sorted(self._intent), "at": time.time()}
+        await self._access.set(self.state_key + ".intent", value)
 
     async def holds_lease(self, now: float | None = None) -> bool:
         """One step of the lease: whether this copy may announce now (and it keeps the lease fresh)."""

@@ -31,6 +31,7 @@ from airflow_workflow_runs.triggers.run_event_rule import (
     event_payload,
     first_state,
     parse_states,
+    run_end,
     utc_now,
 )
 from airflow_workflow_runs.triggers.run_event_store import StoreAccess, StoreUnavailable, WatchStore
@@ -101,21 +102,36 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
         self._state: WatchState | None = None
         self._uncertain: set[str] = set()
         self._warned: set[str] = set()
-        if at_parse:
-            _check_connection(self)
 
     # -- identity --------------------------------------------------------------------------------
 
     def _validated_workflow(self) -> dict[str, str]:
-        """The workflow's ids, checked by the service's own rules before anything is sent."""
+        """When the DAG is parsed: the workflow's ids checked by the service's own rules (with the
+        connection's defaults, e.g. Logic Apps' subscription), through the connection, which must
+        exist and be of the service's type. ``[workflow_runs] check_at_parse = False`` skips it
+        (the first listing checks the ids then)."""
         workflow = self.declaration.workflow(self.arguments)
-        missing = [name for name in self.declaration.workflow_args if name not in workflow]
-        if missing:
-            raise ValueError(f"{type(self).__name__} needs {', '.join(missing)}")
+        from airflow.sdk import conf
+
+        if not conf.getboolean("workflow_runs", "check_at_parse", fallback=True):
+            return workflow
+        from airflow.exceptions import AirflowNotFoundException
+
         from airflow_workflow_runs.registry import load_hook_class
 
-        client_class = load_hook_class(self.hook_class_path).client_class
-        validated: dict[str, str] = client_class.validate_workflow(client_class.__new__(client_class), workflow)
+        hook = load_hook_class(self.hook_class_path)(**self.hook_kwargs)
+        name = type(self).__name__
+        try:
+            conn = hook.get_connection(hook.conn_id) if hook.conn_id else None
+        except AirflowNotFoundException:
+            if not hook.missing_connection_ok:
+                raise ValueError(f"{name}: the connection {hook.conn_id!r} does not exist") from None
+            conn = None
+        if conn is not None and conn.conn_type and conn.conn_type != hook.conn_type:
+            raise ValueError(
+                f"{name}: the connection {hook.conn_id!r} is of type {conn.conn_type!r}, not {hook.conn_type!r}"
+            )
+        validated: dict[str, str] = hook.client.validate_workflow(workflow)
         return validated
 
     @property
@@ -179,7 +195,9 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
                 store = self._store
                 assert store is not None
                 if decision.announce:
-                    await store.save_intent([run.run_id for run in decision.announce])
+                    await store.save_intent(
+                        {run.run_id: run_end(run, raw.listing).timestamp() for run in decision.announce}
+                    )
                     for run in decision.announce:
                         possible_duplicate = run.run_id in self._uncertain
                         yield TriggerEvent(event_payload(run, self.spec, possible_duplicate))
@@ -268,27 +286,3 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def _check_connection(trigger: WorkflowRunEventTrigger) -> None:
-    """When the DAG is parsed: a connection that does not exist or is of another type is refused."""
-    conn_id = trigger.hook_kwargs.get(trigger.declaration.conn_arg)
-    if conn_id is None:
-        return
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.sdk import BaseHook
-
-    from airflow_workflow_runs.registry import load_hook_class
-
-    hook_class = load_hook_class(trigger.hook_class_path)
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        if hook_class.missing_connection_ok:
-            return
-        raise ValueError(f"{type(trigger).__name__}: the connection {conn_id!r} does not exist") from None
-    if conn.conn_type and conn.conn_type != hook_class.conn_type:
-        raise ValueError(
-            f"{type(trigger).__name__}: the connection {conn_id!r} is of type {conn.conn_type!r}, "
-            f"not {hook_class.conn_type!r}"
-        )

@@ -80,6 +80,15 @@ def provider_info(services: Iterable[ServiceDeclaration]) -> dict[str, Any]:
                         "example": "256",
                         "default": "64",
                     },
+                    "defer_settle_seconds": {
+                        "description": "No trigger event sooner than this many seconds after the trigger "
+                        "started, so that Airflow has processed the deferring worker's exit first "
+                        "(apache/airflow#67287). Unset: [workers] min_heartbeat_interval + 5 (10). 0: off.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "15",
+                        "default": None,
+                    },
                     "check_at_parse": {
                         "description": "Whether the event triggers (AssetWatcher) check their workflow ids and "
                         "connection when a DAG is parsed: the connection must exist and be of the service's "

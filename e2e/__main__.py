@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from .asset_events import check_asset_events
 from .examples import check_examples
 from .kill_task import check_kill_task
 from .logs import check_logs
@@ -38,6 +39,7 @@ CHECKS: dict[str, Callable[[Stack], CheckResult]] = {
     "two-triggerers": check_two_triggerers,
     "paused-triggerer": check_paused_triggerer,
     "kill-task": check_kill_task,
+    "asset-events": check_asset_events,
 }
 
 

@@ -7,13 +7,14 @@ window, the trigger hands the pinned targets back to the task (``pinned`` event)
 with them: the choice is then in the kwargs, so a triggerer restart follows the same runs.
 Like :class:`~.workflow_run.WorkflowRunTrigger`, the first poll comes one interval after
 ``last_poll_at`` (the poll before deferring); every event carries ``polled_at``, its own last poll,
-for the task to defer again with.
+for the task to defer again with, and no event is sent sooner than a settle time after the trigger
+started (:mod:`.defer_settle`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from airflow_workflow_runs.clients.retry_policy import backoff_delay
 from airflow_workflow_runs.gate import Policy, judge
 from airflow_workflow_runs.hooks.base import WorkflowRunHook
 from airflow_workflow_runs.targets import RunTarget
+from airflow_workflow_runs.triggers.defer_settle import settled
 from airflow_workflow_runs.triggers.polling import AsyncReader, poll_targets
 from airflow_workflow_runs.triggers.shared_reads import PollTime
 from airflow_workflow_runs.triggers.workflow_run import GarbledStreak, deadline_before, within_deadline
@@ -75,6 +77,10 @@ class CrossCloudGateTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        async for event in settled(self, self._events()):
+            yield event
+
+    async def _events(self) -> AsyncGenerator[TriggerEvent, None]:
         targets = [RunTarget.from_dict(target) for target in self.targets]
         first_poll_at = datetime.fromisoformat(self.first_poll_at)
         policy = Policy(self.policy)

@@ -132,15 +132,6 @@ class WatchStore:
         await self._write_lease(now)  # free or expired: take it, hold it once a later read confirms
         return False
 
-    async def release(self) -> None:
-        """Give the lease up if it is ours, so a successor need not wait for it to expire."""
-        try:
-            lease = _lease(await self._access.get(self.state_key + ".lease"))
-            if lease is not None and lease.holder == self.me:
-                await self._access.delete(self.state_key + ".lease")
-        except StoreUnavailable as error:
-            log.info("Could not release the watcher lease (%s); it expires in %.0f s", error, self.lease_seconds)
-
     async def _write_lease(self, now: float) -> None:
         await self._access.set(self.state_key + ".lease", {"holder": self.me, "until": now + self.lease_seconds})
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Hashable, Iterable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -39,6 +40,11 @@ from airflow_workflow_runs.triggers.run_event_store import StoreAccess, StoreUna
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUN_DURATION = 24 * 3600.0
+#: Longer than a scheduler loop takes on a busy deployment (seconds).
+DEFAULT_ANNOUNCE_SPACING = 5.0
+#: A listing's events are spread over at most this: well within Airflow's shared-stream ack
+#: timeout (300 s), past which a watcher still on one listing is failed.
+MAX_SPREAD_SECONDS = 120.0
 NEEDS = "needs Airflow 3.3 or later (the asset state store and ack-mode shared streams)"
 
 
@@ -57,6 +63,10 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
     :param max_run_duration: seconds a run may take: how far before the watermark a listing
         reaches (list calls filter on start time). Longer runs that end while no triggerer runs
         may be missed.
+    :param announce_spacing: seconds between the events of one listing (at most the listing's
+        share of a poll interval): Airflow gives events that arrive before its scheduler acts to
+        one DAG run, so a backlog (runs that ended while no triggerer ran) announced at once would
+        make one DAG run of several remote runs. 0: all at once.
     """
 
     declaration: ClassVar[Any]
@@ -75,6 +85,7 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
         since: datetime | str | None = None,
         poll_interval: float = 60.0,
         max_run_duration: float = DEFAULT_MAX_RUN_DURATION,
+        announce_spacing: float = DEFAULT_ANNOUNCE_SPACING,
         **arguments: Any,
     ) -> None:
         if not event_triggers_supported():
@@ -85,15 +96,18 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
         unknown = sorted(set(arguments) - set(allowed))
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown arguments {unknown}; it takes {list(allowed)}")
-        if not poll_interval or float(poll_interval) <= 0:
+        if not _seconds(poll_interval):
             raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-        if float(max_run_duration) <= 0:
+        if not _seconds(max_run_duration):
             raise ValueError(f"max_run_duration must be a positive number of seconds, got {max_run_duration!r}")
         self.arguments = {k: v for k, v in arguments.items() if v is not None}
         self.states = sorted(parse_states(states))
         self.since = _moment(since)
         self.poll_interval = float(poll_interval)
         self.max_run_duration = float(max_run_duration)
+        if not _seconds(announce_spacing) and announce_spacing != 0:
+            raise ValueError(f"announce_spacing must be 0 or a positive number of seconds, got {announce_spacing!r}")
+        self.announce_spacing = float(announce_spacing)
         self.hook_kwargs = declaration.hook_kwargs(self.arguments)
         at_parse = not _loop_running()  # in the triggerer (a loop runs) nothing may block it
         self.workflow = self._validated_workflow() if at_parse else declaration.workflow(self.arguments)
@@ -148,6 +162,7 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
             "since": self.since,
             "poll_interval": self.poll_interval,
             "max_run_duration": self.max_run_duration,
+            "announce_spacing": self.announce_spacing,
         }
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
@@ -195,10 +210,18 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
                 store = self._store
                 assert store is not None
                 if decision.announce:
-                    await store.save_intent(
-                        {run.run_id: run_end(run, raw.listing).timestamp() for run in decision.announce}
-                    )
-                    for run in decision.announce:
+                    try:
+                        await store.save_intent(
+                            {run.run_id: run_end(run, raw.listing).timestamp() for run in decision.announce}
+                        )
+                    except StoreUnavailable as error:  # not announced without it: the next poll decides again
+                        self._warn_once(str(error), f"{error}; announcing at the next poll")
+                        continue
+                    spread = min(self.poll_interval, MAX_SPREAD_SECONDS)
+                    spacing = min(self.announce_spacing, spread / len(decision.announce))
+                    for number, run in enumerate(decision.announce):
+                        if number and spacing:
+                            await asyncio.sleep(spacing)  # one DAG run each (see announce_spacing)
                         possible_duplicate = run.run_id in self._uncertain
                         yield TriggerEvent(event_payload(run, self.spec, possible_duplicate))
                     self.log.info(
@@ -212,8 +235,9 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
                 raw.receipt.append((store, decision.state))
         finally:
             BOARD.leave(key, me)
-            if self._store is not None:
-                await asyncio.shield(self._store.release())
+            # The lease is not given back here: a stop is a cancellation, and a triggerer shutting down
+            # answers no store request (waiting for one held its shutdown past the grace period). A
+            # successor takes the lease when it expires: later, never a run lost.
 
     async def _decide(self, raw: Any) -> Decision | None:
         """This watcher's decision on one listing; ``None`` while it may not announce (no lease
@@ -241,8 +265,7 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
                 self._uncertain = await self._store.load_intent() - set(state.announced)
                 self._state = state
                 BOARD.publish(self.shared_stream_key(), id(self), state.floor(spec), state.watermark)
-        except StoreUnavailable as error:
-            self._state = None
+        except StoreUnavailable as error:  # the state in memory stays: the store's may lag behind it
             self._warn_once(str(error), f"{error}; trying again at the next poll")
             return None
         decision = decide(self._state, raw.listing, spec)
@@ -263,6 +286,14 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
 def lease_seconds(poll_interval: float) -> float:
     """How long a copy's lease lasts unrenewed: a successor of a lost triggerer waits this long."""
     return min(max(3 * poll_interval, 1.0), 600.0)
+
+
+def _seconds(value: Any) -> bool:
+    """A finite number of seconds above zero: NaN or infinity would stall or break every poll."""
+    try:
+        return not isinstance(value, bool) and math.isfinite(float(value)) and float(value) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 def _moment(value: datetime | str | None) -> str | None:

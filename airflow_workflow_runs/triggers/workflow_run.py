@@ -11,14 +11,15 @@ imported, and blocking SDK calls run, in the I/O pool (:mod:`airflow_workflow_ru
 The first poll comes one poll interval after ``last_poll_at``, the worker's last poll before it
 deferred: polling again at once would repeat that request, and a run ending in the gap would fire
 the event before the scheduler has finished recording the deferral (Airflow's stale defer-exit
-success race, apache/airflow#66374, #67287, #72716).
+success race, apache/airflow#66374, #67287, #72716). For the same reason no event is sent sooner
+than a settle time after the trigger started (:mod:`.defer_settle`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -35,6 +36,7 @@ from airflow_workflow_runs.model import (
     format_ids,
 )
 from airflow_workflow_runs.registry import aload_hook_class
+from airflow_workflow_runs.triggers.defer_settle import settled
 from airflow_workflow_runs.triggers.kill_check import task_still_deferred
 from airflow_workflow_runs.triggers.shared_reads import PollTime, Reading, read_run_renewing
 
@@ -98,6 +100,10 @@ class WorkflowRunTrigger(BaseTrigger):
         return (await aload_hook_class(self.hook_class))(**self.hook_kwargs)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        async for event in settled(self, self._events()):
+            yield event
+
+    async def _events(self) -> AsyncGenerator[TriggerEvent, None]:
         hook = await self._hook()
         what = describe_ref(hook.client_service, self.ref)
         failures = 0

@@ -5,7 +5,10 @@ logs in as a person does, and captures into ``docs/images/``:
 
 - ``connection-<type>.png``: each of the provider's connection forms (Admin → Connections → Add,
   the type picked, its extra fields opened);
-- ``example_cross_cloud_gate-graph.png``: the graph of ``example_cross_cloud_gate`` after a run.
+- ``example_cross_cloud_gate-graph.png``: the graph of ``example_cross_cloud_gate`` after a run;
+- ``asset-glue_workflow_finished.png``: the asset the Glue watcher of
+  ``example_schedule_on_remote_runs`` updates, once it has announced a few runs: the assets and
+  DAGs they schedule, and its events with the DAG runs each triggered.
 
 The browser is the system's Chromium (Debian: ``apt-get install chromium``), driven by
 playwright-python with ``executable_path``; no browser is downloaded.
@@ -26,13 +29,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .api import Airflow
+from .api import Airflow, wait_for
 from .live import PASSWORD, start_live_stack
 from .procs import free_port
 from .stack import ROOT, USERNAME
 
 OUT = ROOT / "docs" / "images"
 GATE_DAG = "example_cross_cloud_gate"
+WATCHED_ASSET = "glue_workflow_finished"
+ASSET_EVENTS = 3  # the emulator's schedule finishes a run every 30 s
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -82,6 +87,33 @@ def gate_run(url: str) -> str:
         return run_id
     finally:
         api.close()
+
+
+def watched_asset(url: str) -> int:
+    """The id of the Glue watcher's asset, once it has ``ASSET_EVENTS`` events (the live stack
+    unpauses DAGs at creation, so its watcher runs from the start)."""
+    api = Airflow(url, USERNAME, PASSWORD)
+    try:
+        found = api.call("GET", "/assets", params={"name_pattern": WATCHED_ASSET})["assets"]
+        asset_id = int(next(a["id"] for a in found if a["name"] == WATCHED_ASSET))
+
+        def events() -> bool:
+            answer = api.call("GET", "/assets/events", params={"asset_id": asset_id, "limit": 100})
+            return len(answer["asset_events"]) >= ASSET_EVENTS
+
+        wait_for(f"{ASSET_EVENTS} events on {WATCHED_ASSET}", events, 240, 5)
+        return asset_id
+    finally:
+        api.close()
+
+
+def capture_asset(page: Any, url: str, asset_id: int, out: Path) -> Path:
+    page.goto(f"{url}/assets/{asset_id}")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(2500)  # the graph lays itself out
+    path = out / f"asset-{WATCHED_ASSET}.png"
+    page.screenshot(path=str(path))
+    return path
 
 
 def log_in(page: Any, url: str) -> None:
@@ -155,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 900}, device_scale_factor=1)
             log_in(page, url)
             written.append(capture_gate_graph(page, url, run_id, args.out))
+            written.append(capture_asset(page, url, watched_asset(url), args.out))
             page.set_viewport_size({"width": 1000, "height": 2400})  # a long form is not cut off
             for conn_type, hook_name, conn_id in provider_connection_types():
                 written.append(capture_connection_form(page, url, conn_type, hook_name, conn_id, args.out))

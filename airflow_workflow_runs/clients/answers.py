@@ -81,3 +81,20 @@ def require_status(raw_status: Any, field: str) -> str:
         shown = "none" if raw_status is None else f"a JSON {json_kind(raw_status)} {str(raw_status)[:40]!r}"
         raise garbled(f"no readable run status ({field}: {shown})")
     return raw_status
+
+
+def require_listing(page: Any, field: str) -> list[Any]:
+    """The list ``page[field]`` of a listing answer (a page of runs), else a GarbledAnswer.
+
+    A real listing always holds its list, ``[]`` when there is nothing to list; a page that is not
+    an object, or whose list is missing or not a list (``{}``, ``[]``, ``null``, a bare string, or an
+    HTML page or cut-off body that an SDK read as ``{}``), is garbled, never "no runs": a listing
+    taken as truth would skip the runs it did not show.
+    """
+    if not isinstance(page, Mapping):
+        raise garbled(f"no run listing: a JSON {json_kind(page)} instead of an object")
+    items = page.get(field)
+    if not isinstance(items, list):
+        shown = "it is missing" if items is None else f"a JSON {json_kind(items)} instead of a list"
+        raise garbled(f"no run listing (no {field} list: {shown})")
+    return items

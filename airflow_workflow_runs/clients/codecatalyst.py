@@ -30,7 +30,7 @@ from botocore.exceptions import InvalidRegionError
 from botocore.tokens import FrozenAuthToken
 
 from airflow_workflow_runs.clients import aws_errors
-from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_status
+from airflow_workflow_runs.clients.answers import garbled, reads_answer, require_listing, require_status
 from airflow_workflow_runs.clients.aws_models import share_service_models
 from airflow_workflow_runs.clients.base import RunClient, RunRef, map_status
 from airflow_workflow_runs.clients.log_redaction import redact_botocore_logs
@@ -228,10 +228,13 @@ class CodeCatalystRunClient(RunClient, service=SERVICE):
                 page = self._client.list_workflow_runs(**kwargs)
             except Exception as error:
                 raise self._translate(error, what) from None
-            yield [
-                self.parse_run({**item, "spaceName": space_name, "projectName": project_name})
-                for item in page.get("items") or []
-            ]
+            try:
+                # The list is always sent (``[]`` for none): botocore reads an HTML page or a cut-off
+                # body answered 200 as {}, which is garbled, never "no runs".
+                items = require_listing(page, "items")
+            except GarbledAnswer as error:
+                raise error.about(f"ListWorkflowRuns of {what}") from None
+            yield [self.parse_run({**item, "spaceName": space_name, "projectName": project_name}) for item in items]
             if not page.get("nextToken"):
                 return
             kwargs["nextToken"] = page["nextToken"]

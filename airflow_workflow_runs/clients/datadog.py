@@ -231,17 +231,15 @@ class DatadogRunClient(RunClient, service=SERVICE):
         validate_workflow_id(workflow_id)
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidRunReference(f"datadog page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        what = f"datadog workflow {workflow_id!r}"
         for page_number in range(MAX_LIST_PAGES):
             try:
                 page = self._api.list_workflow_instances(
                     workflow_id=workflow_id, page_size=page_size, page_number=page_number
                 )
             except Exception as error:
-                raise self._translate(error, f"instances of datadog workflow {workflow_id!r}", "read") from None
-            raw = _to_plain(page)
-            items = raw.get("data") if isinstance(raw, Mapping) else None
-            if not isinstance(items, list):
-                return
+                raise self._translate(error, f"instances of {what}", "read") from None
+            items = datadog_runs.listed_instances(_to_plain(page), what)
             yield from (dict(item) for item in items if isinstance(item, Mapping))
             if len(items) < page_size:
                 return

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from airflow_workflow_runs.clients.answers import reads_answer, require_object, require_status
+from airflow_workflow_runs.clients.answers import reads_answer, require_listing, require_object, require_status
 from airflow_workflow_runs.clients.base import RunRef, map_status
-from airflow_workflow_runs.model import RunState, WorkflowRun
+from airflow_workflow_runs.model import GarbledAnswer, RunState, WorkflowRun
 
 SERVICE = "datadog"
 
@@ -32,6 +32,16 @@ STATUS_TABLE: Mapping[str, RunState] = {
     "INSTANCE_ERROR": RunState.FAILED,
     "STEP_ERROR": RunState.FAILED,
 }
+
+
+def listed_instances(page: Any, what: str) -> list[Any]:
+    """The ``data`` of a ListWorkflowInstances page about ``what``, else a GarbledAnswer naming it.
+    Datadog sends ``{"data": [], "meta": ...}`` when there are none: a page without its list
+    (``{}``, ``[]``) is garbled, never the end of the listing."""
+    try:
+        return require_listing(page, "data")
+    except GarbledAnswer as error:
+        raise error.about(f"ListWorkflowInstances of {what}") from None
 
 
 @reads_answer

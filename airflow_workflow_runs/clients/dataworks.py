@@ -299,12 +299,12 @@ class DataWorksRunClient(RunClient, service=SERVICE):
             response = self._call(
                 lambda: self._sdk.list_workflow_instances_with_options(request, self._runtime()), what
             )
-            paging = (response.body.to_map() if response.body else {}).get("PagingInfo") or {}
-            items = paging.get("WorkflowInstances") or []
+            body = response.body.to_map() if response is not None and response.body is not None else None
+            items, total = dataworks_runs.listed_instances(body, what)
             for raw in items:
                 yield self.parse_run(raw)
             seen += len(items)
-            if not items or seen >= int(paging.get("TotalCount") or 0):
+            if not items or seen >= total:
                 return
             request.page_number = int(request.page_number or 1) + 1
 

@@ -30,10 +30,10 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
 from typing import Any
 
-from airflow_workflow_runs.clients.answers import reads_answer, require_status
+from airflow_workflow_runs.clients.answers import garbled, json_kind, reads_answer, require_listing, require_status
 from airflow_workflow_runs.clients.base import RunRef, map_status
 from airflow_workflow_runs.clients.validation import check_string
-from airflow_workflow_runs.model import InvalidRunReference, RunState, TimeWindow, WorkflowRun
+from airflow_workflow_runs.model import GarbledAnswer, InvalidRunReference, RunState, TimeWindow, WorkflowRun
 from airflow_workflow_runs.services.dataworks import BIZ_DATE_TZ
 
 SERVICE = "dataworks"
@@ -70,6 +70,26 @@ def validate_id(field_name: str, value: object) -> str:
     if int(value) > MAX_ID:
         raise InvalidRunReference(f"dataworks {field_name} {value!r} is larger than a 64-bit id ({MAX_ID})")
     return value
+
+
+def listed_instances(body: Any, what: str) -> tuple[list[Any], int]:
+    """The ``PagingInfo.WorkflowInstances`` and ``TotalCount`` of a ListWorkflowInstances answer
+    (``body``: the SDK's ``to_map()`` of it, ``None`` without one) about ``what``, else a GarbledAnswer.
+
+    DataWorks always sends ``PagingInfo`` (``TotalCount`` 0 when there are none), and the SDK's map
+    of it always holds ``WorkflowInstances`` (``[]`` when absent): an answer without it (``{}``,
+    ``[]``, ``null``, a bare string, which the SDK reads as an empty body) is garbled, never "no runs".
+    """
+    try:
+        paging = body.get("PagingInfo") if isinstance(body, Mapping) else None
+        if not isinstance(paging, Mapping):
+            shown = "it is missing" if paging is None else f"a JSON {json_kind(paging)} instead of an object"
+            raise garbled(f"no run listing (no PagingInfo object: {shown})")
+        items = require_listing(paging, "WorkflowInstances")
+        total = paging.get("TotalCount")
+        return items, int(total) if isinstance(total, int | str) and str(total).isdigit() else 0
+    except GarbledAnswer as error:
+        raise error.about(f"ListWorkflowInstances of {what}") from None
 
 
 @reads_answer

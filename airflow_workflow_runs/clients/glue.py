@@ -242,7 +242,7 @@ class GlueRunClient(RunClient, service=SERVICE):
                 page = self._client.get_workflow_runs(**kwargs)
             except Exception as error:
                 raise aws_errors.translate(error, what, self._where()) from None
-            yield [self.parse_run(raw) for raw in page.get("Runs") or []]
+            yield [self.parse_run(raw) for raw in glue_runs.listed_runs(page, what)]
             token = page.get("NextToken")
             if not token:
                 return

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from airflow_workflow_runs.clients.answers import reads_answer, require_status
+from airflow_workflow_runs.clients.answers import reads_answer, require_listing, require_status
 from airflow_workflow_runs.clients.base import map_status
-from airflow_workflow_runs.model import RunState, WorkflowRun
+from airflow_workflow_runs.model import GarbledAnswer, RunState, WorkflowRun
 
 SERVICE = "glue"
 
@@ -82,6 +82,19 @@ def run_from_wire(raw: Mapping[str, Any], region: str) -> WorkflowRun:
             "previous_run_id": raw.get("PreviousRunId"),
         },
     )
+
+
+def listed_runs(page: Any, what: str) -> list[Any]:
+    """The ``Runs`` of a GetWorkflowRuns answer about ``what``, else a GarbledAnswer naming it.
+
+    Glue answers ``{"Runs": []}`` for a workflow without runs (botocore's model makes no member
+    required, but the list is always sent). botocore reads an HTML page or a cut-off body answered
+    200 as ``{}``: a page without its list is garbled, never "no runs".
+    """
+    try:
+        return require_listing(page, "Runs")
+    except GarbledAnswer as error:
+        raise error.about(f"GetWorkflowRuns of {what}") from None
 
 
 def unsuccessful_actions(statistics: Mapping[str, Any]) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from airflow_workflow_runs.model import WorkflowRun
+from airflow_workflow_runs.clients.answers import require_listing
+from airflow_workflow_runs.model import GarbledAnswer, WorkflowRun, format_ids
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,8 @@ def run_pages(
     and each :class:`Page` of runs (``parse`` reads one wire run)."""
     if "site_name" in base:
         args = (base["resource_group_name"], base["site_name"], base["workflow_name"])
-        listing = WebCall(
-            base["subscription_id"], "workflow_runs", "list", args, {"top": page_size, "filter": run_filter}
-        )
+        kwargs = {"top": page_size, "filter": run_filter, "raw_response_hook": refuse_garbled_page(base)}
+        listing = WebCall(base["subscription_id"], "workflow_runs", "list", args, kwargs)
         pager = yield OpenPages(listing)
         for _ in range(max_pages):
             raws = yield NextPage(pager)
@@ -121,10 +121,39 @@ def run_pages(
     url = consumption_path(base, "runs")
     for _ in range(max_pages):
         body = yield ArmCall("GET", url, params)
-        yield Page([parse(base, raw) for raw in body.get("value") or []])
+        yield Page([parse(base, raw) for raw in listed_runs(body, base)])
         url, params = body.get("nextLink"), {}
         if not url:
             return
+
+
+def listed_runs(body: Any, base: Mapping[str, str]) -> list[Any]:
+    """The ``value`` of a Consumption ListWorkflowRuns page, else a GarbledAnswer. ARM list answers
+    always hold ``value`` (``[]`` for none); a ``{}`` (or an empty body, which ``arm_result`` reads as
+    ``{}``) is garbled, never "no runs"."""
+    try:
+        return require_listing(body, "value")
+    except GarbledAnswer as error:
+        raise error.about(f"logic_apps ListWorkflowRuns ({format_ids(base)})") from None
+
+
+def refuse_garbled_page(base: Mapping[str, str]) -> Callable[[Any], None]:
+    """An azure-core ``raw_response_hook`` for a Standard listing: azure-mgmt-web's pager reads a 200
+    ``{}`` as a page of no runs (its ``extract_data`` defaults ``value`` to ``[]``), so each page's
+    answer is checked here first. A body that is not JSON is left to the pager, whose error is
+    translated as garbled like any unreadable body."""
+
+    def check(pipeline_response: Any) -> None:
+        response = pipeline_response.http_response
+        if response.status_code != 200:
+            return
+        try:
+            body = response.json()
+        except Exception:  # not JSON, or not read yet: the pager reads it and fails on its own
+            return
+        listed_runs(body, base)
+
+    return check
 
 
 def advance(steps: Generator[Step, Any, None], answer: Any) -> Step | None:

@@ -135,7 +135,7 @@ class TimeWindow:
     @classmethod
     def parse(cls, started_after: Any, started_before: Any) -> TimeWindow:
         """Build a window from datetimes or ISO 8601 strings (what templates render to)."""
-        return cls(_moment("started_after", started_after), _moment("started_before", started_before))
+        return cls(parse_moment("started_after", started_after), parse_moment("started_before", started_before))
 
     def contains(self, moment: datetime | None) -> bool:
         if moment is None:
@@ -173,7 +173,8 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
-def _moment(name: str, value: Any) -> datetime | None:
+def parse_moment(name: str, value: Any) -> datetime | None:
+    """A datetime or an ISO 8601 string (what templates render to); empty is ``None``."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

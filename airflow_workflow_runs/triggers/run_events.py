@@ -19,11 +19,12 @@ import logging
 import math
 from collections.abc import AsyncIterator, Hashable, Iterable
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_workflow_runs.model import as_utc
+from airflow_workflow_runs.model import as_utc, parse_moment
 from airflow_workflow_runs.triggers.run_event_rule import (
     Decision,
     WatchSpec,
@@ -148,8 +149,9 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
         validated: dict[str, str] = hook.client.validate_workflow(workflow)
         return validated
 
-    @property
+    @cached_property
     def spec(self) -> WatchSpec:
+        """What this watcher follows (its arguments do not change once built): read per announced run."""
         since = datetime.fromisoformat(self.since) if self.since else None
         return WatchSpec(
             self.declaration.name, self.hook_kwargs, self.workflow, frozenset(self.states), since, self.max_run_duration
@@ -297,18 +299,10 @@ def _seconds(value: Any) -> bool:
 
 
 def _moment(value: datetime | str | None) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"since must be a datetime or an ISO 8601 string, got {value!r}") from None
-    if not isinstance(value, datetime):
-        raise ValueError(f"since must be a datetime or an ISO 8601 string, got {value!r}")
-    moment = as_utc(value)
-    assert moment is not None
-    return moment.isoformat()
+    """``since`` as a canonical UTC ISO string: trigger kwargs are hashed, so equal moments must
+    serialize alike."""
+    moment = as_utc(parse_moment("since", value))
+    return None if moment is None else moment.isoformat()
 
 
 def _loop_running() -> bool:

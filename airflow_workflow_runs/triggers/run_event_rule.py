@@ -70,7 +70,6 @@ class WatchState:
 
     watermark: datetime
     announced: Mapping[str, float | None] = field(default_factory=dict)  # run id -> end, epoch s
-    gaps: int = 0  # listings that hit their page cap: runs may have been out of reach
 
     def floor(self, spec: WatchSpec) -> datetime:
         """The earliest start a listing must reach for this state."""
@@ -83,7 +82,6 @@ class WatchState:
             "workflow": dict(spec.workflow),
             "watermark": self.watermark.isoformat(),
             "announced": dict(self.announced),
-            "gaps": self.gaps,
         }
 
     @classmethod
@@ -98,11 +96,7 @@ class WatchState:
             raise ValueError("its announced ids are not a mapping")
         watermark = as_utc(datetime.fromisoformat(str(value["watermark"])))
         assert watermark is not None
-        return cls(
-            watermark,
-            {str(k): (None if v is None else float(v)) for k, v in announced.items()},
-            int(value.get("gaps", 0)),
-        )
+        return cls(watermark, {str(k): (None if v is None else float(v)) for k, v in announced.items()})
 
 
 def first_state(spec: WatchSpec, now: datetime) -> WatchState:
@@ -114,15 +108,14 @@ def first_state(spec: WatchSpec, now: datetime) -> WatchState:
 class Listing:
     """One list call's answer, shared by every watcher of the workflow (one request per poll).
 
-    ``floor`` is the earliest start it reached; ``complete`` is False when the service's page cap
-    stopped it before the floor. ``held`` are runs listed terminal whose full re-read failed
+    ``floor`` is the earliest start it reached (a listing the service's page cap stopped short is
+    logged by the client). ``held`` are runs listed terminal whose full re-read failed
     (transient): nobody announces them, and the watermark waits for them.
     """
 
     listed_at: datetime
     floor: datetime
     runs: Sequence[WorkflowRun]
-    complete: bool = True
     held: frozenset[str] = frozenset()
 
 
@@ -160,8 +153,7 @@ def decide(state: WatchState, listing: Listing, spec: WatchSpec) -> Decision:
     if held_ends:
         moved = min(moved, *held_ends)
     watermark = max(watermark, moved)
-    gaps = state.gaps + (0 if listing.complete else 1)
-    return Decision(due, WatchState(watermark, prune(announced, watermark), gaps), covered=True)
+    return Decision(due, WatchState(watermark, prune(announced, watermark)), covered=True)
 
 
 def prune(announced: Mapping[str, float | None], watermark: datetime) -> dict[str, float | None]:

@@ -270,14 +270,7 @@ class WorkflowRunEventTrigger(BaseEventTrigger):
         except StoreUnavailable as error:  # the state in memory stays: the store's may lag behind it
             self._warn_once(str(error), f"{error}; trying again at the next poll")
             return None
-        decision = decide(self._state, raw.listing, spec)
-        if not raw.listing.complete:
-            self.log.warning(
-                "The listing stopped at the service's page cap: runs that started before %s "
-                "were not read (outside the horizon)",
-                raw.listing.floor.isoformat(),
-            )
-        return decision
+        return decide(self._state, raw.listing, spec)
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

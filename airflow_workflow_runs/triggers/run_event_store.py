@@ -38,8 +38,8 @@ class StoreUnavailable(RuntimeError):
 
 
 class StoreAccess:
-    """``aget``/``aset``/``adelete`` on the one asset of a watcher, off the loop where only the
-    blocking calls exist (Airflow 3.3.0 and 3.3.1)."""
+    """``aget``/``aset`` on the one asset of a watcher, off the loop where only the blocking calls
+    exist (Airflow 3.3.0 and 3.3.1)."""
 
     def __init__(self, accessors: Any) -> None:
         self._store = accessors
@@ -49,9 +49,6 @@ class StoreAccess:
 
     async def set(self, key: str, value: Any) -> None:
         await self._call("set", key, value)
-
-    async def delete(self, key: str) -> None:
-        await self._call("delete", key)
 
     async def _call(self, name: str, *args: Any) -> Any:
         try:
